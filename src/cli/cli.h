@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The thingcore program's subcommands. Each cmd_* takes the arguments after
+ * its own name (argv[0] is the subcommand) and returns the exit status:
+ * 0 success, 1 the operation failed, 2 a usage error.
+ */
+#ifndef THINGCORE_CLI_H
+#define THINGCORE_CLI_H
+
+#include "thingcore/err.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+int cmd_se(int argc, char **argv);
+
+/* Print "thingcore: <what>: <code text>[: detail]" to stderr; returns 1. */
+int cli_fail(const char *what, int err, const struct tc_detail *d);
+
+/* Run the subcommand named by argv[0] from table, or print help. */
+int cli_dispatch(const char *prefix, const struct cli_command *table,
+                 int argc, char **argv, const char *usage);
+
+#endif
