@@ -99,4 +99,14 @@ int tc_chip_folder_key(const char *dir, int create, uint8_t *key,
 /* File name of a chip in a folder: "<18 upper hex>.chip" (out >= 24). */
 void tc_chip_file_name(const uint8_t *sn, char *out);
 
+/*
+ * The summary CRC Lock expects for the config zone (zone 0) or the data and
+ * OTP zones (zone 1) as they stand: what a factory computes from what it
+ * wrote.
+ */
+uint16_t tc_chip_lock_crc(const struct tc_chip *chip, int zone);
+
+/* The I2C address byte of config byte 16 (0xC0 blank, 0x6A Trust&GO). */
+uint8_t tc_chip_i2c_address(const struct tc_chip *chip);
+
 #endif

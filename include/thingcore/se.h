@@ -105,6 +105,13 @@ int tc_se_lock_slot(struct tc_se *se, unsigned slot, struct tc_detail *d);
 
 int tc_se_random(struct tc_se *se, uint8_t *out32, struct tc_detail *d);
 
+/*
+ * Write the Trust&GO (ATECC608-TNGTLS) SlotConfig/KeyConfig of every slot
+ * and I2C address 0x6A into a chip whose config zone is unlocked. The
+ * zone is not locked here.
+ */
+int tc_se_configure_trustngo(struct tc_se *se, struct tc_detail *d);
+
 /* GenKey: create a new private key in slot; pub receives X||Y (64). */
 int tc_se_genkey(struct tc_se *se, unsigned slot, uint8_t *pub,
                  struct tc_detail *d);
@@ -134,6 +141,13 @@ int tc_se_ecdh(struct tc_se *se, unsigned slot, const uint8_t *peer,
 /* SHA-256 of a message computed in the chip (start, updates, end). */
 int tc_se_sha256(struct tc_se *se, const uint8_t *msg, size_t len,
                  uint8_t *digest, struct tc_detail *d);
+
+/*
+ * A chip in this process (a factory, tests, benches): the transport calls
+ * tc_chip_execute directly. chip is borrowed and must outlive the handle.
+ */
+struct tc_chip;
+struct tc_se *tc_se_from_chip(struct tc_chip *chip);
 
 /* Transports, also usable directly (tests, benches). */
 int tc_se_unix_open(const char *path, struct tc_se **out, struct tc_detail *d);
