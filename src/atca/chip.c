@@ -378,6 +378,25 @@ ecdsa_sign(EVP_PKEY *pkey, const uint8_t *msg, uint8_t *rs)
 /* ---- commands ---- */
 
 /*
+ * Whether a slot may be read in the clear. Trust&GO sets IsSecret on slot 5
+ * (the EUI-48) yet hosts read it, while secret keys such as the I/O
+ * protection key in slot 6 stay unreadable: a secret slot is readable when
+ * it can never be written (WriteConfig 10xx or 001x: factory data), never
+ * when it is writable (a key) or marked for encrypted reads.
+ */
+static int
+clear_readable(uint16_t sc)
+{
+    unsigned wc = sc >> 12;
+    int write_never = (wc & 0x8) == 0x8 || (wc & 0xE) == 0x2;
+
+    if (sc & SC_ENCRYPT_READ) {
+        return 0;
+    }
+    return !(sc & SC_IS_SECRET) || write_never;
+}
+
+/*
  * Read: p1 = zone | 0x80 for 32 bytes; p2 = address. Config is always
  * readable; OTP and data only after the data zone is locked; secret,
  * read-encrypted and private-key slots never.
@@ -421,7 +440,7 @@ cmd_read(struct tc_chip *chip, const struct tc_atca_cmd *c, uint8_t *rsp)
         if (off + len > tc_atca_slot_size(slot)) {
             return status(rsp, TC_ATCA_ST_PARSE);
         }
-        if (!data_locked(chip) || (sc & (SC_IS_SECRET | SC_ENCRYPT_READ)) ||
+        if (!data_locked(chip) || !clear_readable(sc) ||
             is_p256_private(chip, slot)) {
             return status(rsp, TC_ATCA_ST_EXECUTION);
         }
