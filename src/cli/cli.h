@@ -20,6 +20,16 @@ struct cli_command {
 };
 
 int cmd_se(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
+int cmd_se_manufacture(int argc, char **argv);
+int cmd_se_certs(int argc, char **argv);
+
+/* Template, subject, validity and origin of a chip identity (stdout). */
+struct tc_identity;
+void cli_print_identity(const struct tc_identity *id);
+int cmd_manifest(int argc, char **argv);
+/* thingcore se serve (cmd_se_serve.c) */
+int cmd_se_serve(int argc, char **argv);
 
 /* Print "thingcore: <what>: <code text>[: detail]" to stderr; returns 1. */
 int cli_fail(const char *what, int err, const struct tc_detail *d);

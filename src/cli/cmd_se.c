@@ -15,6 +15,8 @@
 #include "cli.h"
 #include "thingcore/chip.h"
 #include "thingcore/ec.h"
+#include "thingcore/factory.h"
+#include "thingcore/identity.h"
 #include "thingcore/se.h"
 #include "thingcore/util.h"
 
@@ -246,6 +248,34 @@ se_create(int argc, char **argv)
 
 /* ---- info ---- */
 
+/* The Trust&GO part of `se info`, when the chip holds an identity. */
+static void
+print_identity(struct tc_se *se)
+{
+    struct tc_identity id;
+    struct tc_detail d;
+    X509 **roots = NULL;
+    size_t n = 0;
+    char fdir[4096];
+    int rc;
+
+    tc_detail_clear(&d);
+    rc = tc_identity_default_roots(
+        tc_data_dir("factory", fdir, sizeof(fdir), NULL) == TC_OK ? fdir
+                                                                   : NULL,
+        &roots, &n, &d);
+    if (rc == TC_OK) {
+        rc = tc_identity_read(se, roots, n, &id, &d);
+    }
+    if (rc == TC_OK) {
+        cli_print_identity(&id);
+    } else {
+        printf("identity:      none readable (%s: %s)\n", tc_strerror(rc),
+               d.text);
+    }
+    tc_identity_roots_free(roots, n);
+}
+
 static int
 se_info(int argc, char **argv)
 {
@@ -304,6 +334,9 @@ se_info(int argc, char **argv)
         }
     }
     printf("%s\n", locks.slot_locked ? "" : " none");
+    if (locks.config_locked && locks.data_locked) {
+        print_identity(se);
+    }
     tc_se_close(se);
     return CLI_EXIT_OK;
 }
@@ -612,6 +645,8 @@ se_random(int argc, char **argv)
 
 static const struct cli_command se_commands[] = {
     {"create", se_create, "create blank virtual chip images"},
+    {"manufacture", cmd_se_manufacture, "make simulated Trust&GO chips"},
+    {"certs", cmd_se_certs, "device and signer certificates, chain check"},
     {"info", se_info, "serial number, revision and lock state"},
     {"configure", se_configure, "write the Trust&GO slot configuration"},
     {"lock", se_lock, "lock the config zone, the data zone or a slot"},
@@ -619,6 +654,7 @@ static const struct cli_command se_commands[] = {
     {"pubkey", se_pubkey, "public key of a slot (PEM)"},
     {"sign", se_sign, "sign a file's SHA-256 inside the chip"},
     {"random", se_random, "32 random bytes from the chip"},
+    {"serve", cmd_se_serve, "serve a folder of virtual chips (kit protocol)"},
     {NULL, NULL, NULL},
 };
 
