@@ -604,6 +604,105 @@ se_sign(int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
+/* ---- read ---- */
+
+static int
+se_read(int argc, char **argv)
+{
+    static const char usage[] =
+        "usage: thingcore se read [--se TRANSPORT] --zone config|otp|data\n"
+        "                         [--slot N] [--offset O] [--length L]\n"
+        "Read bytes through the chip's Read command and print them as hex.\n"
+        "The chip decides what may be read: secret slots and private keys\n"
+        "are refused with its execution-error status.\n";
+    struct se_opts o;
+    struct tc_se *se = NULL;
+    struct tc_detail d;
+    uint8_t buf[416];
+    char hex[2 * 32 + 1];
+    long offset = 0;
+    long length = -1;
+    int zone;
+    size_t size;
+    size_t i;
+    int rc;
+
+    /* --offset and --length are taken out before the common options. */
+    for (i = 1; i + 1 < (size_t)argc; i++) {
+        long *dst = strcmp(argv[i], "--offset") == 0   ? &offset
+                    : strcmp(argv[i], "--length") == 0 ? &length
+                                                       : NULL;
+        char *end;
+
+        if (dst == NULL) {
+            continue;
+        }
+        *dst = strtol(argv[i + 1], &end, 0);
+        if (*argv[i + 1] == '\0' || *end != '\0' || *dst < 0) {
+            fprintf(stderr, "thingcore se read: %s '%s': not a count\n",
+                    argv[i], argv[i + 1]);
+            return CLI_EXIT_USAGE;
+        }
+        memmove(argv + i, argv + i + 2, (argc - i - 2) * sizeof(*argv));
+        argc -= 2;
+        i--;
+    }
+    if (parse_client(argc, argv, &o) != 0 || optind != argc ||
+        (!o.help && o.zone == NULL)) {
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (o.help) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(o.zone, "config") == 0) {
+        zone = TC_ATCA_ZONE_CONFIG;
+        size = TC_ATCA_CONFIG_SIZE;
+    } else if (strcmp(o.zone, "otp") == 0) {
+        zone = TC_ATCA_ZONE_OTP;
+        size = TC_ATCA_OTP_SIZE;
+    } else if (strcmp(o.zone, "data") == 0) {
+        if (need_slot(&o, "read") != 0) {
+            return CLI_EXIT_USAGE;
+        }
+        zone = TC_ATCA_ZONE_DATA;
+        size = tc_atca_slot_size((unsigned)o.slot);
+    } else {
+        fprintf(stderr, "thingcore se read: --zone '%s': use config, otp or "
+                        "data\n",
+                o.zone);
+        return CLI_EXIT_USAGE;
+    }
+    if (length < 0) {
+        length = offset < (long)size ? (long)size - offset : 0;
+    }
+    if ((size_t)offset > size || (size_t)length > size - (size_t)offset) {
+        fprintf(stderr, "thingcore se read: bytes %ld..%ld are outside the "
+                        "%zu-byte %s\n",
+                offset, offset + length, size, o.zone);
+        return CLI_EXIT_USAGE;
+    }
+    rc = open_se(&o, &se);
+    if (rc != CLI_EXIT_OK) {
+        return rc;
+    }
+    tc_detail_clear(&d);
+    rc = tc_se_read(se, zone, o.slot < 0 ? 0 : (unsigned)o.slot,
+                    (size_t)offset, buf, (size_t)length, &d);
+    tc_se_close(se);
+    if (rc != TC_OK) {
+        return cli_fail("read", rc, &d);
+    }
+    for (i = 0; i < (size_t)length; i += 32) {
+        size_t n = (size_t)length - i < 32 ? (size_t)length - i : 32;
+
+        tc_hex_encode(buf + i, n, hex, 0);
+        printf("%04zx: %s\n", (size_t)offset + i, hex);
+    }
+    return CLI_EXIT_OK;
+}
+
 /* ---- random ---- */
 
 static int
@@ -654,6 +753,7 @@ static const struct cli_command se_commands[] = {
     {"pubkey", se_pubkey, "public key of a slot (PEM)"},
     {"sign", se_sign, "sign a file's SHA-256 inside the chip"},
     {"random", se_random, "32 random bytes from the chip"},
+    {"read", se_read, "read config, OTP or slot bytes (hex)"},
     {"serve", cmd_se_serve, "serve a folder of virtual chips (kit protocol)"},
     {NULL, NULL, NULL},
 };
