@@ -51,10 +51,96 @@
     X(TC_ERR_ATCA_BAD_IMAGE, 115, "chip: corrupt chip image file")            \
     X(TC_ERR_ATCA_KIT, 116, "chip: kit protocol error")                       \
     /* certificates, compressed certificates, chains: 200-299 */             \
+    X(TC_ERR_CERT_FORMAT, 200,                                                \
+      "certificate: unknown compressed certificate format")                   \
+    X(TC_ERR_CERT_DATE, 201, "certificate: date invalid or out of range")     \
+    X(TC_ERR_CERT_TEMPLATE_ID, 202,                                           \
+      "certificate: compressed certificate is for another template")          \
+    X(TC_ERR_CERT_OTP_CODE, 203,                                              \
+      "certificate: unknown OTP code, no certificate template")               \
+    X(TC_ERR_CERT_MISMATCH, 204,                                              \
+      "certificate: DER does not match its template")                         \
+    X(TC_ERR_CERT_SIGNATURE, 205,                                             \
+      "certificate: malformed signature encoding")                            \
+    X(TC_ERR_CERT_CHAIN, 206, "certificate: chain does not verify")           \
+    X(TC_ERR_CERT_ANCHOR, 207, "certificate: not a usable trust anchor")      \
+    X(TC_ERR_CERT_KEY, 208, "certificate: invalid or mismatched P-256 key")   \
+    X(TC_ERR_CERT_FIELD, 209, "certificate: field value does not fit")        \
     /* manifests: 300-399 */                                                  \
+    X(TC_ERR_MANIFEST_NOT_ARRAY, 300, "manifest: file is not a JSON array")   \
+    X(TC_ERR_MANIFEST_TRUNCATED, 301, "manifest: file ends inside the array") \
+    X(TC_ERR_MANIFEST_EMPTY, 302, "manifest: file holds no entries")          \
+    X(TC_ERR_MANIFEST_NOT_OBJECT, 303,                                        \
+      "manifest: entry is not a JSON object")                                 \
+    X(TC_ERR_MANIFEST_SHAPE, 304, "manifest: entry has the wrong fields")     \
+    X(TC_ERR_MANIFEST_ALG, 305,                                               \
+      "manifest: protected header alg is not ES256")                          \
+    X(TC_ERR_MANIFEST_UNKNOWN_SIGNER, 306,                                    \
+      "manifest: kid/x5t#S256 match no signer")                               \
+    X(TC_ERR_MANIFEST_SIGNATURE, 307, "manifest: signature does not verify")  \
+    X(TC_ERR_MANIFEST_SIGNER_VALIDITY, 308,                                   \
+      "manifest: signer certificate not valid")                               \
+    X(TC_ERR_MANIFEST_UNIQUEID, 309,                                          \
+      "manifest: header and payload uniqueId differ")                         \
+    X(TC_ERR_MANIFEST_VERSION, 310, "manifest: unsupported entry version")    \
+    X(TC_ERR_MANIFEST_CHAIN, 311,                                             \
+      "manifest: x5c does not chain to a trust anchor")                       \
+    X(TC_ERR_MANIFEST_SERIAL, 312,                                            \
+      "manifest: device certificate is not uniqueId's")                       \
+    X(TC_ERR_MANIFEST_KEY, 313,                                               \
+      "manifest: kid 0 key is not the certificate's key")                     \
+    X(TC_ERR_MANIFEST_DATES, 314,                                             \
+      "manifest: certificate outside its validity")                           \
+    X(TC_ERR_MANIFEST_SIGNER_KEY, 315,                                        \
+      "manifest: signer key does not match its certificate")                  \
+    X(TC_ERR_MANIFEST_NO_SIGNER, 316,                                         \
+      "manifest: no manifest signer configured")                              \
+    X(TC_ERR_MANIFEST_CERT, 317,                                              \
+      "manifest: certificate unusable in a manifest")                         \
     /* registry: 400-499 */                                                   \
+    X(TC_ERR_REG_NOT_FOUND, 400, "registry: resource not found")              \
+    X(TC_ERR_REG_ALREADY_EXISTS, 401, "registry: resource already exists")    \
+    X(TC_ERR_REG_DELETE_CONFLICT, 402, "registry: resource still in use")     \
+    X(TC_ERR_REG_CERT_STATE, 403,                                             \
+      "registry: certificate state forbids this")                             \
+    X(TC_ERR_REG_CERT_VALIDATION, 404, "registry: certificate is invalid")    \
+    X(TC_ERR_REG_VERSIONS_LIMIT, 405,                                         \
+      "registry: policy has too many versions")                               \
+    X(TC_ERR_REG_CODE_VALIDATION, 406,                                        \
+      "registry: registration code does not match")                           \
+    X(TC_ERR_REG_MALFORMED_POLICY, 407, "registry: policy is malformed")      \
+    X(TC_ERR_REG_INVALID_REQUEST, 408, "registry: invalid request")           \
+    X(TC_ERR_REG_VERSION_CONFLICT, 409, "registry: version conflict")         \
+    X(TC_ERR_REG_CONFLICTING_UPDATE, 410,                                     \
+      "registry: conflicting concurrent update")                              \
+    X(TC_ERR_REG_LIMIT_EXCEEDED, 411, "registry: limit exceeded")             \
+    X(TC_ERR_REG_DB, 412, "registry: database error")                         \
+    X(TC_ERR_REG_SCHEMA, 413, "registry: database schema is newer")           \
     /* control-plane API: 500-599 */                                          \
+    X(TC_ERR_API_UNSIGNED, 500, "api: request is not signed")                 \
+    X(TC_ERR_API_AUTH_HEADER, 501, "api: malformed Authorization header")     \
+    X(TC_ERR_API_UNKNOWN_KEY, 502, "api: unknown access key id")              \
+    X(TC_ERR_API_SIGNATURE, 503, "api: signature does not match")             \
+    X(TC_ERR_API_CLOCK_SKEW, 504, "api: request time outside allowed skew")   \
+    X(TC_ERR_API_SCOPE, 505, "api: credential scope does not match")          \
+    X(TC_ERR_API_PAYLOAD_HASH, 506, "api: payload hash does not match body")  \
+    X(TC_ERR_API_NO_ROUTE, 507, "api: no such operation")                     \
+    X(TC_ERR_API_BAD_REQUEST, 508, "api: invalid request")                    \
+    X(TC_ERR_API_BODY_TOO_BIG, 509, "api: request body too large")            \
+    X(TC_ERR_API_HTTP, 510, "api: malformed HTTP message")                    \
+    X(TC_ERR_API_REMOTE, 511, "api: the server answered with an error")       \
+    X(TC_ERR_API_CONNECT, 512, "api: cannot connect to the server")           \
+    X(TC_ERR_API_TLS, 513, "api: TLS handshake or verification failed")       \
+    X(TC_ERR_API_DATADIR, 514, "api: data directory missing or incomplete")   \
+    X(TC_ERR_API_CONFIG, 515, "api: invalid configuration value")             \
+    X(TC_ERR_API_PKI, 516, "api: key or certificate generation failed")       \
+    X(TC_ERR_API_SERVER, 517, "api: cannot start the HTTP server")            \
     /* policy engine: 600-699 */                                              \
+    X(TC_ERR_POLICY_MALFORMED, 600, "policy: malformed policy document")      \
+    X(TC_ERR_POLICY_TOO_BIG, 601, "policy: document exceeds the size limit")  \
+    X(TC_ERR_POLICY_TOO_MANY, 602, "policy: too many policies to compile")    \
+    X(TC_ERR_POLICY_CONTEXT, 603, "policy: invalid connection context")       \
+    X(TC_ERR_POLICY_ACTION, 604, "policy: unknown action name")               \
     /* broker plugin: 700-799 */                                              \
     /* provisioning and device: 800-899 */
 

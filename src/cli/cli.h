@@ -20,6 +20,22 @@ struct cli_command {
 };
 
 int cmd_se(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_api(int argc, char **argv);
+int cmd_env(int argc, char **argv);
+/* Serve the API of a loaded data directory until SIGINT or SIGTERM
+ * (cmd_api.c); `up` and `api` share it. */
+struct tc_datadir;
+struct cli_serve {
+    const struct tc_datadir *dd;
+    const char *bind;
+    int port;
+    int plain_http;
+    unsigned threads;
+    int quiet;
+};
+int cli_serve_api(const struct cli_serve *s);
+int cmd_policy(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_se_manufacture(int argc, char **argv);
 int cmd_se_certs(int argc, char **argv);

@@ -754,7 +754,7 @@ static const struct cli_command se_commands[] = {
     {"sign", se_sign, "sign a file's SHA-256 inside the chip"},
     {"random", se_random, "32 random bytes from the chip"},
     {"read", se_read, "read config, OTP or slot bytes (hex)"},
-    {"serve", cmd_se_serve, "serve a folder of virtual chips (kit protocol)"},
+    {"serve", cmd_se_serve, "serve a folder of virtual chips"},
     {NULL, NULL, NULL},
 };
 

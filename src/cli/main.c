@@ -12,6 +12,12 @@
 
 static const struct cli_command commands[] = {
     {"se", cmd_se, "secure elements: emulator, chip reads, signing"},
+    {"cert", cmd_cert, "Trust&GO certificates: decode, rebuild, verify"},
+    {"manifest", cmd_manifest, "Trust&GO manifests: create, verify, extract"},
+    {"policy", cmd_policy, "policies: validate documents, check decisions"},
+    {"up", cmd_up, "run the core: data directory, API (and broker)"},
+    {"api", cmd_api, "run the control-plane API alone"},
+    {"env", cmd_env, "print shell exports for the aws command"},
     {NULL, NULL, NULL},
 };
 
