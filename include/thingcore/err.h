@@ -142,6 +142,13 @@
     X(TC_ERR_POLICY_CONTEXT, 603, "policy: invalid connection context")       \
     X(TC_ERR_POLICY_ACTION, 604, "policy: unknown action name")               \
     /* broker plugin: 700-799 */                                              \
+    X(TC_ERR_BROKER_SPAWN, 700, "broker: cannot start mosquitto")             \
+    X(TC_ERR_BROKER_CONFIG, 701, "broker: invalid broker configuration")      \
+    X(TC_ERR_BROKER_TRUST, 702, "broker: cannot update the CA directory")     \
+    X(TC_ERR_BROKER_TEMPLATE, 703,                                            \
+      "broker: malformed provisioning template")                              \
+    X(TC_ERR_BROKER_TEMPLATE_PARAM, 704,                                      \
+      "broker: provisioning template parameter has no value")                 \
     /* provisioning and device: 800-899 */
 
 enum tc_err {

@@ -9,7 +9,9 @@
  *
  * Commands are built and checked by atca.h; a command whose response has a
  * bad CRC or an after-wake status is retried once after a fresh wake, as a
- * host library does. Errors carry the chip's status in detail text.
+ * host library does. Errors carry the chip's status in detail text. Where
+ * the transport can pipeline (the kit protocol), a command sequence such as
+ * Random, Nonce, Sign travels in one round trip.
  *
  * Limitations: one command at a time per handle (no locking inside); a
  * handle is not for use from two threads at once.
@@ -40,6 +42,15 @@ struct tc_se_transport {
                 size_t cap, size_t *rsp_len, unsigned exec_ms,
                 struct tc_detail *d);
     void (*close)(void *ctx);
+
+    /*
+     * Optional (NULL where the medium cannot pipeline, as on I2C): send n
+     * command packets back to back and receive their n responses, in one
+     * round trip. rsps holds n * TC_ATCA_RSP_MAX bytes.
+     */
+    int (*xfer_many)(void *ctx, size_t n, const uint8_t *const *cmds,
+                     const size_t *lens, uint8_t *rsps, size_t *rsp_lens,
+                     struct tc_detail *d);
 };
 
 /*

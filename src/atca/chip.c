@@ -57,6 +57,8 @@ static const uint8_t wake_status[4] = {0x04, 0x11, 0x33, 0x43};
 static void
 drop_key_cache(struct tc_chip *chip, unsigned slot)
 {
+    EVP_PKEY_CTX_free(chip->sign_ctx[slot]);
+    chip->sign_ctx[slot] = NULL;
     EVP_PKEY_free(chip->pkey[slot]);
     chip->pkey[slot] = NULL;
 }
@@ -358,21 +360,31 @@ out:
     return ok;
 }
 
-/* ECDSA over a 32-byte message, r||s out. */
+/*
+ * ECDSA over a 32-byte message with the key of slot, r||s out. The signing
+ * context is set up once per key and reused: it holds no per-signature
+ * state.
+ */
 static int
-ecdsa_sign(EVP_PKEY *pkey, const uint8_t *msg, uint8_t *rs)
+ecdsa_sign(struct tc_chip *chip, unsigned slot, const uint8_t *msg,
+           uint8_t *rs)
 {
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pkey, NULL);
+    EVP_PKEY_CTX *ctx = chip->sign_ctx[slot];
     uint8_t der[TC_EC_SIG_DER_MAX];
     size_t der_len = sizeof(der);
-    int ok = 0;
 
-    if (ctx != NULL && EVP_PKEY_sign_init(ctx) > 0 &&
-        EVP_PKEY_sign(ctx, der, &der_len, msg, 32) > 0) {
-        ok = tc_ec_sig_der_to_rs(der, der_len, rs) == TC_OK;
+    if (ctx == NULL) {
+        ctx = EVP_PKEY_CTX_new(chip->pkey[slot], NULL);
+        if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0) {
+            EVP_PKEY_CTX_free(ctx);
+            return 0;
+        }
+        chip->sign_ctx[slot] = ctx;
     }
-    EVP_PKEY_CTX_free(ctx);
-    return ok;
+    if (EVP_PKEY_sign(ctx, der, &der_len, msg, 32) <= 0) {
+        return 0;
+    }
+    return tc_ec_sig_der_to_rs(der, der_len, rs) == TC_OK;
 }
 
 /* ---- commands ---- */
@@ -756,7 +768,7 @@ cmd_sign(struct tc_chip *chip, const struct tc_atca_cmd *c, uint8_t *rsp)
     }
     msg = external_message(chip, use_mdb);
     pkey = slot_pkey(chip, slot);
-    if (msg == NULL || pkey == NULL || !ecdsa_sign(pkey, msg, sig)) {
+    if (msg == NULL || pkey == NULL || !ecdsa_sign(chip, slot, msg, sig)) {
         return status(rsp, TC_ATCA_ST_EXECUTION);
     }
     consume_message(chip, use_mdb);

@@ -27,6 +27,7 @@ struct tc_chip {
 
     /* Caches derived from the slots, never saved. */
     EVP_PKEY *pkey[TC_ATCA_SLOTS];
+    EVP_PKEY_CTX *sign_ctx[TC_ATCA_SLOTS]; /* initialized for signing */
     uint8_t pub[TC_ATCA_SLOTS][TC_ATCA_PUBKEY_SIZE];
     int dirty;
 };

@@ -517,28 +517,115 @@ tc_se_pubkey(struct tc_se *se, unsigned slot, uint8_t *pub,
     return genkey(se, 0x00, slot, pub, d);
 }
 
+/* One command of a sequence and what its answer must be. */
+struct step {
+    uint8_t opcode;
+    uint8_t p1;
+    uint16_t p2;
+    const uint8_t *data;
+    size_t len;
+    uint8_t *out; /* may be NULL */
+    size_t want;  /* data bytes expected; 0 means the success status */
+};
+
+/* Check one response of a sequence against its step. */
+static int
+check_step(const struct step *s, const uint8_t *rsp, size_t rlen,
+           struct tc_detail *d)
+{
+    const uint8_t *payload = NULL;
+    size_t plen = 0;
+    size_t want = s->want != 0 ? s->want : 1;
+    int rc = tc_atca_parse_rsp(rsp, rlen, &payload, &plen);
+
+    if (rc != TC_OK) {
+        return tc_detail_set(d, rc, -1, NULL,
+                             "%s (opcode 0x%02X, p1 0x%02X, p2 0x%04X): %s",
+                             op_name(s->opcode), s->opcode, s->p1, s->p2,
+                             tc_strerror(rc));
+    }
+    if (plen != want || (s->want == 0 && payload[0] != 0)) {
+        return tc_detail_set(d, TC_ERR_ATCA_BAD_RESPONSE, -1, NULL,
+                             "%s answered %zu bytes, expected %zu",
+                             op_name(s->opcode), plen, want);
+    }
+    if (s->out != NULL && s->want != 0) {
+        memcpy(s->out, payload, plen);
+    }
+    return TC_OK;
+}
+
+/*
+ * Run a command sequence on an awake chip: in one round trip where the
+ * transport pipelines, else command by command. A response damaged in
+ * transit (bad CRC, communication error, a chip that reset) sends the
+ * whole sequence again command by command, with exchange()'s retry.
+ */
+static int
+run_steps(struct tc_se *se, const struct step *steps, size_t n,
+          struct tc_detail *d)
+{
+    uint8_t cmds[4][TC_ATCA_CMD_MAX];
+    const uint8_t *cmd_ptrs[4];
+    size_t lens[4];
+    uint8_t rsps[4 * TC_ATCA_RSP_MAX];
+    size_t rsp_lens[4];
+    size_t i;
+    int rc = TC_ERR_INTERNAL;
+
+    if (se->t->xfer_many != NULL && n <= 4) {
+        for (i = 0; i < n; i++) {
+            lens[i] = tc_atca_build_cmd(cmds[i], steps[i].opcode, steps[i].p1,
+                                        steps[i].p2, steps[i].data,
+                                        steps[i].len);
+            cmd_ptrs[i] = cmds[i];
+        }
+        rc = se->t->xfer_many(se->ctx, n, cmd_ptrs, lens, rsps, rsp_lens, d);
+        if (rc != TC_OK) {
+            return rc;
+        }
+        for (i = 0; i < n && rc == TC_OK; i++) {
+            rc = check_step(&steps[i], rsps + i * TC_ATCA_RSP_MAX,
+                            rsp_lens[i], d);
+        }
+        if (rc != TC_ERR_ATCA_BAD_CRC && rc != TC_ERR_ATCA_COMM &&
+            rc != TC_ERR_ATCA_AFTER_WAKE) {
+            return rc;
+        }
+    }
+    for (i = 0, rc = TC_OK; i < n && rc == TC_OK; i++) {
+        if (steps[i].want == 0) {
+            rc = expect_ok(se, steps[i].opcode, steps[i].p1, steps[i].p2,
+                           steps[i].data, steps[i].len, d);
+        } else {
+            rc = expect(se, steps[i].opcode, steps[i].p1, steps[i].p2,
+                        steps[i].data, steps[i].len, steps[i].out,
+                        steps[i].want, d);
+        }
+    }
+    return rc;
+}
+
 int
 tc_se_sign(struct tc_se *se, unsigned slot, const uint8_t *digest,
            uint8_t *sig, struct tc_detail *d)
 {
+    /* Random reseeds the generator; the digest goes to the message digest
+     * buffer, which Sign mode 0xA0 signs. */
+    const struct step steps[3] = {
+        {TC_ATCA_OP_RANDOM, 0, 0, NULL, 0, NULL, 32},
+        {TC_ATCA_OP_NONCE, 0x43, 0, digest, 32, NULL, 0},
+        {TC_ATCA_OP_SIGN, 0xA0, (uint16_t)slot, NULL, 0, sig,
+         TC_ATCA_SIG_SIZE},
+    };
     int rc;
 
     if (slot >= TC_ATCA_SLOTS) {
         return tc_detail_set(d, TC_ERR_ARG, -1, "slot", "no slot %u", slot);
     }
-
-    /* Random reseeds the generator; the digest goes to the message digest
-     * buffer, which Sign mode 0xA0 signs. */
     rc = begin(se, d);
     if (rc == TC_OK) {
-        rc = expect(se, TC_ATCA_OP_RANDOM, 0, 0, NULL, 0, NULL, 32, d);
-    }
-    if (rc == TC_OK) {
-        rc = expect_ok(se, TC_ATCA_OP_NONCE, 0x43, 0, digest, 32, d);
-    }
-    if (rc == TC_OK) {
-        rc = expect(se, TC_ATCA_OP_SIGN, 0xA0, (uint16_t)slot, NULL, 0, sig,
-                    TC_ATCA_SIG_SIZE, d);
+        rc = run_steps(se, steps, 3, d);
     }
     return end(se, rc, d);
 }

@@ -55,7 +55,7 @@ chip_close(void *ctx)
 }
 
 static const struct tc_se_transport chip_transport = {
-    "chip", chip_wake, chip_idle, chip_sleep, chip_xfer, chip_close,
+    "chip", chip_wake, chip_idle, chip_sleep, chip_xfer, chip_close, NULL,
 };
 
 struct tc_se *

@@ -176,7 +176,7 @@ tr_close(void *ctx)
 }
 
 static const struct tc_se_transport i2c_transport = {
-    "i2c", tr_wake, tr_idle, tr_sleep, tr_xfer, tr_close,
+    "i2c", tr_wake, tr_idle, tr_sleep, tr_xfer, tr_close, NULL,
 };
 
 static int

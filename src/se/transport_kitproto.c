@@ -6,9 +6,11 @@
  * Every read is bounded in size and in time, so a silent or babbling peer
  * ends in TC_ERR_TIMEOUT or TC_ERR_ATCA_KIT, never in a hang.
  *
- * Idle is pipelined: its line is written at once and its reply is read
- * before the next exchange, which saves one round trip per command. An
- * idle the kit refuses is therefore reported by the next operation.
+ * Wake and idle are pipelined: their lines are written at once and their
+ * replies are read, and checked, before the reply of the next exchange,
+ * which travels in the same round trip. A wake or idle the kit refuses is
+ * therefore reported by the next command, before that command's result is
+ * used. Command sequences (xfer_many) go out back to back as well.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,11 +30,18 @@
 /* How long one reply may take before the transport gives up. */
 #define KIT_TIMEOUT_MS 2000
 
+/* Lines written whose replies are still owed, at most this many. */
+#define KIT_OWED_MAX 8
+#define KIT_MANY_MAX 4
+
+enum owed { OWED_IDLE, OWED_WAKE };
+
 struct kitproto {
     int fd;
     int is_socket;
     char where[160];  /* "unix:PATH" or "kit:DEVICE", for messages */
     unsigned pending; /* replies owed for lines already written */
+    enum owed owed[KIT_OWED_MAX];
     size_t in_len;
     char in[TC_KIT_LINE_MAX];
 };
@@ -167,21 +176,55 @@ read_reply(struct kitproto *kp, struct tc_kit_reply *rep, const char *what,
     return TC_OK;
 }
 
-/* Collect the replies owed for pipelined lines (idle). */
+/* The status a chip answers right after a wake. */
+static const uint8_t after_wake[4] = {0x04, 0x11, 0x33, 0x43};
+
+/* Collect and check the replies owed for pipelined lines, in order. */
 static int
 settle(struct kitproto *kp, struct tc_detail *d)
 {
-    while (kp->pending > 0) {
-        struct tc_kit_reply rep;
-        int rc;
+    unsigned i;
+    int rc = TC_OK;
 
-        kp->pending--;
-        rc = read_reply(kp, &rep, "idle", d);
-        if (rc != TC_OK) {
-            return rc;
+    for (i = 0; i < kp->pending && rc == TC_OK; i++) {
+        struct tc_kit_reply rep;
+        int wake = kp->owed[i] == OWED_WAKE;
+
+        rc = read_reply(kp, &rep, wake ? "wake" : "idle", d);
+        if (rc == TC_OK && wake && rep.len != 4) {
+            rc = tc_detail_set(d, TC_ERR_ATCA_BAD_RESPONSE, -1, NULL,
+                               "%s: wake answered %zu bytes, not 4",
+                               kp->where, rep.len);
+        } else if (rc == TC_OK && wake &&
+                   memcmp(rep.data, after_wake, 4) != 0) {
+            rc = tc_detail_set(d, TC_ERR_ATCA_NO_DEVICE, -1, NULL,
+                               "%s: wake answered %02X %02X %02X %02X, not "
+                               "the after-wake status 04 11 33 43",
+                               kp->where, rep.data[0], rep.data[1],
+                               rep.data[2], rep.data[3]);
         }
     }
-    return TC_OK;
+    kp->pending = 0;
+    return rc;
+}
+
+/* Write a line whose reply is collected later; flushes a full queue. */
+static int
+send_owed(struct kitproto *kp, const char *line, size_t len, enum owed what,
+          struct tc_detail *d)
+{
+    int rc = TC_OK;
+
+    if (kp->pending == KIT_OWED_MAX) {
+        rc = settle(kp, d);
+    }
+    if (rc == TC_OK) {
+        rc = send_all(kp, line, len, d);
+    }
+    if (rc == TC_OK) {
+        kp->owed[kp->pending++] = what;
+    }
+    return rc;
 }
 
 /* Send one line and read its reply. */
@@ -219,36 +262,19 @@ exchange(struct kitproto *kp, enum tc_kit_cmd cmd, const uint8_t *data,
 static int
 kp_wake(void *ctx, uint8_t *rsp4, struct tc_detail *d)
 {
-    struct kitproto *kp = ctx;
-    struct tc_kit_reply rep;
-    int rc;
+    static const char line[] = "E:w()\n";
 
-    rc = exchange(kp, TC_KIT_WAKE, NULL, 0, &rep, "wake", d);
-    if (rc != TC_OK) {
-        return rc;
-    }
-    if (rep.len != 4) {
-        return tc_detail_set(d, TC_ERR_ATCA_BAD_RESPONSE, -1, NULL,
-                             "%s: wake answered %zu bytes, not 4", kp->where,
-                             rep.len);
-    }
-    memcpy(rsp4, rep.data, 4);
-    return TC_OK;
+    /* Checked when its reply arrives, before any later result is used. */
+    memcpy(rsp4, after_wake, sizeof(after_wake));
+    return send_owed(ctx, line, sizeof(line) - 1, OWED_WAKE, d);
 }
 
 static int
 kp_idle(void *ctx, struct tc_detail *d)
 {
-    struct kitproto *kp = ctx;
     static const char line[] = "E:i()\n";
-    int rc;
 
-    /* Written now, answered later: see the file comment. */
-    rc = send_all(kp, line, sizeof(line) - 1, d);
-    if (rc == TC_OK) {
-        kp->pending++;
-    }
-    return rc;
+    return send_owed(ctx, line, sizeof(line) - 1, OWED_IDLE, d);
 }
 
 static int
@@ -257,6 +283,25 @@ kp_sleep(void *ctx, struct tc_detail *d)
     struct tc_kit_reply rep;
 
     return exchange(ctx, TC_KIT_SLEEP, NULL, 0, &rep, "sleep", d);
+}
+
+/* The command's reply into rsp (cap bytes). */
+static int
+command_reply(struct kitproto *kp, const struct tc_kit_reply *rep,
+              uint8_t *rsp, size_t cap, size_t *rsp_len, struct tc_detail *d)
+{
+    if (rep->len == 0) {
+        return tc_detail_set(d, TC_ERR_ATCA_NO_DEVICE, -1, NULL,
+                             "%s: the chip sent no response", kp->where);
+    }
+    if (rep->len > cap) {
+        return tc_detail_set(d, TC_ERR_ATCA_BAD_RESPONSE, -1, NULL,
+                             "%s: response of %zu bytes, room for %zu",
+                             kp->where, rep->len, cap);
+    }
+    memcpy(rsp, rep->data, rep->len);
+    *rsp_len = rep->len;
+    return TC_OK;
 }
 
 static int
@@ -272,18 +317,63 @@ kp_xfer(void *ctx, const uint8_t *cmd, size_t n, uint8_t *rsp, size_t cap,
     if (rc != TC_OK) {
         return rc;
     }
-    if (rep.len == 0) {
-        return tc_detail_set(d, TC_ERR_ATCA_NO_DEVICE, -1, NULL,
-                             "%s: the chip sent no response", kp->where);
+    return command_reply(kp, &rep, rsp, cap, rsp_len, d);
+}
+
+/*
+ * Several commands in one write; the kit answers in order, so the owed
+ * replies come first, then one reply per command.
+ */
+static int
+kp_xfer_many(void *ctx, size_t n, const uint8_t *const *cmds,
+             const size_t *lens, uint8_t *rsps, size_t *rsp_lens,
+             struct tc_detail *d)
+{
+    struct kitproto *kp = ctx;
+    char lines[KIT_MANY_MAX * TC_KIT_LINE_MAX];
+    size_t used = 0;
+    size_t i;
+    int rc;
+
+    if (n > KIT_MANY_MAX) {
+        return tc_detail_set(d, TC_ERR_ARG, -1, NULL,
+                             "%zu commands in one batch, at most %d", n,
+                             KIT_MANY_MAX);
     }
-    if (rep.len > cap) {
-        return tc_detail_set(d, TC_ERR_ATCA_BAD_RESPONSE, -1, NULL,
-                             "%s: response of %zu bytes, room for %zu",
-                             kp->where, rep.len, cap);
+    for (i = 0; i < n; i++) {
+        size_t len = tc_kit_format_line(lines + used, sizeof(lines) - used,
+                                        TC_KIT_TRANSMIT, cmds[i], lens[i]);
+
+        if (len == 0) {
+            return tc_detail_set(d, TC_ERR_ARG, -1, NULL,
+                                 "%s: %zu bytes do not fit one kit line",
+                                 kp->where, lens[i]);
+        }
+        used += len;
     }
-    memcpy(rsp, rep.data, rep.len);
-    *rsp_len = rep.len;
-    return TC_OK;
+    rc = send_all(kp, lines, used, d);
+    if (rc == TC_OK) {
+        rc = settle(kp, d);
+    }
+    for (i = 0; i < n && rc == TC_OK; i++) {
+        struct tc_kit_reply rep;
+
+        rc = read_reply(kp, &rep, "command", d);
+        if (rc == TC_OK) {
+            rc = command_reply(kp, &rep, rsps + i * TC_ATCA_RSP_MAX,
+                               TC_ATCA_RSP_MAX, &rsp_lens[i], d);
+        }
+    }
+
+    /* Replies left unread after a failure would answer later commands. */
+    for (i++; rc != TC_OK && i < n; i++) {
+        struct tc_kit_reply rep;
+
+        if (read_reply(kp, &rep, "command", NULL) == TC_ERR_TIMEOUT) {
+            break;
+        }
+    }
+    return rc;
 }
 
 static void
@@ -307,11 +397,11 @@ kp_close(void *ctx)
 }
 
 static const struct tc_se_transport unix_transport = {
-    "unix", kp_wake, kp_idle, kp_sleep, kp_xfer, kp_close,
+    "unix", kp_wake, kp_idle, kp_sleep, kp_xfer, kp_close, kp_xfer_many,
 };
 
 static const struct tc_se_transport kit_transport = {
-    "kit", kp_wake, kp_idle, kp_sleep, kp_xfer, kp_close,
+    "kit", kp_wake, kp_idle, kp_sleep, kp_xfer, kp_close, kp_xfer_many,
 };
 
 /*
