@@ -23,7 +23,10 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wshadow \
 	-Wno-unused-parameter -fPIC -Iinclude $(PKG_CFLAGS) $(SANFLAGS) \
 	$(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
-LIBS := $(PKG_LIBS) -lpthread -lutil
+LIBS := $(PKG_LIBS) -lmosquitto -lpthread -lutil
+# Shared objects loaded into other programs (the broker plugin inside
+# mosquitto, the PKCS#11 module anywhere) never link the MQTT client library.
+SO_LIBS := $(PKG_LIBS) -lpthread
 
 # Programs live in their own folders; everything else is the library.
 PROGRAM_DIRS := src/cli src/plugin src/pkcs11
@@ -64,11 +67,11 @@ $(BUILD)/thingcore: $(CLI_OBJ) $(BUILD)/libthingcore.a
 
 $(BUILD)/thingcore-pkcs11.so: $(PKCS11_OBJ) $(BUILD)/libthingcore.a
 	$(CC) $(LDFLAGS) -shared -Wl,--version-script=src/pkcs11/exports.map \
-		-o $@ $(PKCS11_OBJ) $(BUILD)/libthingcore.a $(LIBS)
+		-o $@ $(PKCS11_OBJ) $(BUILD)/libthingcore.a $(SO_LIBS)
 
 $(BUILD)/thingcore-plugin.so: $(PLUGIN_OBJ) $(BUILD)/libthingcore.a
 	$(CC) $(LDFLAGS) -shared -o $@ $(PLUGIN_OBJ) $(BUILD)/libthingcore.a \
-		$(LIBS)
+		$(SO_LIBS)
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libthingcore.a
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(BUILD)/libthingcore.a $(LIBS)
