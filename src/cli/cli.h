@@ -20,9 +20,29 @@ struct cli_command {
 };
 
 int cmd_se(int argc, char **argv);
+int cmd_device(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_api(int argc, char **argv);
 int cmd_env(int argc, char **argv);
+/* thingcore broker, and the broker supervision `up` runs beside the API
+ * (cmd_broker.c). */
+int cmd_broker(int argc, char **argv);
+struct tc_datadir;
+struct cli_broker;
+struct cli_broker_opts {
+    int port;              /* 0: the data directory's mqtt_port */
+    const char *bind;      /* NULL: every address */
+    const char *plugin;    /* NULL: $THINGCORE_PLUGIN, else beside us */
+    const char *mosquitto; /* NULL: /usr/sbin/mosquitto */
+    const char *log_level; /* plugin log level; NULL: notice */
+    int quiet;
+};
+int cli_broker_start(const struct tc_datadir *dd,
+                     const struct cli_broker_opts *o,
+                     struct cli_broker **out);
+void cli_broker_stop(struct cli_broker *cb);
+int cli_broker_reload(struct cli_broker *cb);
 /* Serve the API of a loaded data directory until SIGINT or SIGTERM
  * (cmd_api.c); `up` and `api` share it. */
 struct tc_datadir;

@@ -18,6 +18,9 @@ static const struct cli_command commands[] = {
     {"up", cmd_up, "run the core: data directory, API (and broker)"},
     {"api", cmd_api, "run the control-plane API alone"},
     {"env", cmd_env, "print shell exports for the aws command"},
+    {"broker", cmd_broker, "run the MQTT broker (mosquitto + plugin) alone"},
+    {"device", cmd_device, "run the Blinky-Hello-World device"},
+    {"fleet", cmd_fleet, "run many devices at once"},
     {NULL, NULL, NULL},
 };
 
