@@ -97,6 +97,8 @@
       "manifest: no manifest signer configured")                              \
     X(TC_ERR_MANIFEST_CERT, 317,                                              \
       "manifest: certificate unusable in a manifest")                         \
+    X(TC_ERR_MANIFEST_DUPLICATE, 318,                                         \
+      "manifest: uniqueId already in an earlier entry")                       \
     /* registry: 400-499 */                                                   \
     X(TC_ERR_REG_NOT_FOUND, 400, "registry: resource not found")              \
     X(TC_ERR_REG_ALREADY_EXISTS, 401, "registry: resource already exists")    \

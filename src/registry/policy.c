@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "regpriv.h"
+#include "thingcore/policy.h"
 #include "thingcore/json.h"
 #include "thingcore/util.h"
 
@@ -64,149 +65,27 @@ tc_reg_policy_version_list_clear(struct tc_reg_policy_version_list *l)
     memset(l, 0, sizeof(*l));
 }
 
-/* A value that must be a string or a non-empty array of strings. */
-static int
-string_or_list(const json_t *v, size_t stmt, const char *key,
-               struct tc_detail *d)
-{
-    size_t i;
-    json_t *e;
-
-    if (json_is_string(v)) {
-        return TC_OK;
-    }
-    if (json_is_array(v) && json_array_size(v) > 0) {
-        json_array_foreach(v, i, e)
-        {
-            if (!json_is_string(e)) {
-                return tc_detail_set(d, TC_ERR_REG_MALFORMED_POLICY, -1, key,
-                                     "Statement %zu: %s entry %zu is not a "
-                                     "string",
-                                     stmt, key, i);
-            }
-        }
-        return TC_OK;
-    }
-    return tc_detail_set(d, TC_ERR_REG_MALFORMED_POLICY, -1, key,
-                         "Statement %zu: %s must be a string or a list of "
-                         "strings",
-                         stmt, key);
-}
-
 /*
- * Validate a policy document before it is stored.
- *
- * POLICY ENGINE HOOK: when include/thingcore/policy.h's
- *     int tc_policy_validate(const char *doc, size_t len,
- *                            struct tc_detail *d);
- * is linked into the library, this function's body becomes a call to it
- * (mapping its codes to TC_ERR_REG_MALFORMED_POLICY and keeping the size
- * rule below). Until then it checks the JSON shape the AWS policy grammar
- * requires:
- *   { "Version": string?, "Statement": stmt | [stmt, ...] }
- *   stmt = { "Effect": "Allow" | "Deny",
- *            "Action" | "NotAction": string | [string, ...],
- *            "Resource" | "NotResource": string | [string, ...],
- *            "Condition": object? }
+ * Validate a policy document before it is stored: the policy engine's own
+ * parser decides (the same one that later evaluates it), so nothing the
+ * broker could not evaluate is ever accepted. Its codes become
+ * MalformedPolicy; its text (reason, path, line and column) is kept.
  */
 int
 reg_policy_check_document(const char *doc, size_t len, struct tc_detail *d)
 {
-    json_t *root = NULL;
-    json_t *stmts;
-    json_t *s;
-    size_t chars = 0;
-    size_t i;
-    int err = TC_ERR_INTERNAL;
-    int ret = TC_ERR_REG_MALFORMED_POLICY;
+    int rc = tc_policy_validate(doc, len, d);
 
-    /* The quota counts characters other than whitespace. */
-    for (i = 0; i < len; i++) {
-        if (!isspace((unsigned char)doc[i])) {
-            chars++;
-        }
+    if (rc == TC_OK) {
+        return TC_OK;
     }
-    if (chars > TC_REG_POLICY_DOC_MAX) {
-        return tc_detail_set(d, TC_ERR_REG_MALFORMED_POLICY, -1,
-                             "policyDocument",
-                             "the document has %zu characters besides "
-                             "whitespace; the limit is %d",
-                             chars, TC_REG_POLICY_DOC_MAX);
+    if (rc == TC_ERR_NOMEM) {
+        return rc;
     }
-    root = tc_json_parse(doc, len, 404600, 16, &err, d);
-    if (root == NULL) {
-        if (d != NULL) {
-            char why[sizeof(d->text)];
-
-            snprintf(why, sizeof(why), "%s", d->text);
-            tc_detail_set(d, TC_ERR_REG_MALFORMED_POLICY, d->offset,
-                          "policyDocument", "not valid JSON: %s", why);
-        }
-        return TC_ERR_REG_MALFORMED_POLICY;
+    if (d != NULL) {
+        snprintf(d->field, sizeof(d->field), "policyDocument");
     }
-    if (!json_is_object(root)) {
-        ret = tc_detail_set(d, TC_ERR_REG_MALFORMED_POLICY, -1,
-                            "policyDocument", "the document is not an object");
-        goto cleanup;
-    }
-    if (json_object_get(root, "Version") != NULL &&
-        !json_is_string(json_object_get(root, "Version"))) {
-        ret = tc_detail_set(d, TC_ERR_REG_MALFORMED_POLICY, -1, "Version",
-                            "Version must be a string");
-        goto cleanup;
-    }
-    stmts = json_object_get(root, "Statement");
-    if (json_is_object(stmts)) {
-        stmts = json_pack("[O]", stmts);
-    } else if (json_is_array(stmts) && json_array_size(stmts) > 0) {
-        json_incref(stmts);
-    } else {
-        ret = tc_detail_set(d, TC_ERR_REG_MALFORMED_POLICY, -1, "Statement",
-                            "Statement must be an object or a non-empty "
-                            "list");
-        goto cleanup;
-    }
-    json_array_foreach(stmts, i, s)
-    {
-        const char *effect = tc_json_str(s, "Effect");
-        json_t *action = json_object_get(s, "Action");
-        json_t *resource = json_object_get(s, "Resource");
-
-        if (!json_is_object(s)) {
-            ret = tc_detail_set(d, TC_ERR_REG_MALFORMED_POLICY, -1, "Statement",
-                                "Statement %zu is not an object", i);
-            break;
-        }
-        if (effect == NULL ||
-            (strcmp(effect, "Allow") != 0 && strcmp(effect, "Deny") != 0)) {
-            ret =
-                tc_detail_set(d, TC_ERR_REG_MALFORMED_POLICY, -1, "Effect",
-                              "Statement %zu: Effect must be Allow or Deny", i);
-            break;
-        }
-        ret = string_or_list(action != NULL ? action
-                                            : json_object_get(s, "NotAction"),
-                             i, action != NULL ? "Action" : "NotAction", d);
-        if (ret == TC_OK) {
-            ret = string_or_list(
-                resource != NULL ? resource : json_object_get(s, "NotResource"),
-                i, resource != NULL ? "Resource" : "NotResource", d);
-        }
-        if (ret == TC_OK && json_object_get(s, "Condition") != NULL &&
-            !json_is_object(json_object_get(s, "Condition"))) {
-            ret =
-                tc_detail_set(d, TC_ERR_REG_MALFORMED_POLICY, -1, "Condition",
-                              "Statement %zu: Condition must be an object", i);
-        }
-        if (ret != TC_OK) {
-            break;
-        }
-    }
-    json_decref(stmts);
-
-cleanup:
-    json_decref(root);
-    return ret;
+    return TC_ERR_REG_MALFORMED_POLICY;
 }
 
 int

@@ -8,33 +8,41 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "thingcore/ec.h"
 
+/* SubjectPublicKeyInfo of a P-256 key up to the point: 26 bytes. */
+static const uint8_t spki_prefix[26] = {
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+    0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+    0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+};
+
+/*
+ * Through the DER decoder rather than EVP_PKEY_fromdata: in a program
+ * whose default EC implementation is an engine (openssl -engine pkcs11),
+ * fromdata fails while the decoders still work. Decoding the point checks
+ * that it lies on the curve.
+ */
 EVP_PKEY *
 tc_ec_pubkey_from_xy(const uint8_t *xy)
 {
-    OSSL_PARAM params[3];
-    EVP_PKEY_CTX *ctx;
-    EVP_PKEY *pkey = NULL;
-    uint8_t pub[65];
+    uint8_t der[sizeof(spki_prefix) + 65];
+    const unsigned char *p = der;
+    EVP_PKEY *pkey;
 
-    pub[0] = 0x04;
-    memcpy(pub + 1, xy, 64);
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                                 (char *)"prime256v1", 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-                                                  pub, sizeof(pub));
-    params[2] = OSSL_PARAM_construct_end();
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-
-    /* fromdata decodes the point, which fails for one off the curve. */
-    if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+    memcpy(der, spki_prefix, sizeof(spki_prefix));
+    der[sizeof(spki_prefix)] = 0x04;
+    memcpy(der + sizeof(spki_prefix) + 1, xy, 64);
+    pkey = d2i_PUBKEY(NULL, &p, (long)sizeof(der));
+    if (pkey != NULL && p != der + sizeof(der)) {
+        EVP_PKEY_free(pkey);
         pkey = NULL;
     }
-    EVP_PKEY_CTX_free(ctx);
+    ERR_clear_error();
     return pkey;
 }
 
