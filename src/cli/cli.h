@@ -21,6 +21,7 @@ struct cli_command {
 
 int cmd_se(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+int cmd_register(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_api(int argc, char **argv);
