@@ -6,7 +6,7 @@ set -eu
 PACKAGES="make gcc pkg-config openssl libssl-dev libjansson-dev
 libsqlite3-dev sqlite3 libmicrohttpd-dev libp11-kit-dev mosquitto
 mosquitto-clients libmosquitto-dev mosquitto-dev awscli python3
-python3-boto3 python3-paho-mqtt opensc libengine-pkcs11-openssl clang
+python3-boto3 python3-paho-mqtt python3-cryptography opensc libengine-pkcs11-openssl clang
 libclang-rt-14-dev curl procps"
 
 missing=""

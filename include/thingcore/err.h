@@ -151,7 +151,10 @@
       "broker: malformed provisioning template")                              \
     X(TC_ERR_BROKER_TEMPLATE_PARAM, 704,                                      \
       "broker: provisioning template parameter has no value")                 \
-    /* provisioning and device: 800-899 */
+    /* provisioning and device: 800-899 */                                    \
+    X(TC_ERR_IMPORT_INTERRUPTED, 850, "import: interrupted before the end")   \
+    X(TC_ERR_IMPORT_ANSWER, 851,                                              \
+      "import: the core's answer does not match the batch")
 
 enum tc_err {
 #define TC_ERR_ENUM_(name, value, text) name = value,

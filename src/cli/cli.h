@@ -22,6 +22,19 @@ struct cli_command {
 int cmd_se(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_register(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+/*
+ * The API client of the core the user means (cli_api.c): with data NULL
+ * and the AWS_* variables plus THINGCORE_ENDPOINT_URL set (as `thingcore
+ * env` prints them), those; else the data directory data (or the default
+ * one), loaded into dd (*have_dd = 1; caller clears dd). endpoint_url
+ * (may be NULL) overrides the URL. *api is handed to the caller.
+ */
+struct tc_datadir;
+struct tc_apiclient;
+int cli_api_open(const char *endpoint_url, const char *data,
+                 struct tc_datadir *dd, int *have_dd,
+                 struct tc_apiclient **api, struct tc_detail *d);
 int cmd_fleet(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_api(int argc, char **argv);
@@ -54,6 +67,13 @@ struct cli_serve {
     int plain_http;
     unsigned threads;
     int quiet;
+    /* Hooks for supervised children (all optional): on_tick about once a
+     * second, on_child for every reaped child, on_stop before the API
+     * stops. */
+    void (*on_tick)(void *arg);
+    void (*on_child)(void *arg, int pid, int status);
+    void (*on_stop)(void *arg);
+    void *hook_arg;
 };
 int cli_serve_api(const struct cli_serve *s);
 int cmd_policy(int argc, char **argv);

@@ -20,6 +20,7 @@ static const struct cli_command commands[] = {
     {"env", cmd_env, "print shell exports for the aws command"},
     {"broker", cmd_broker, "run the MQTT broker (mosquitto + plugin) alone"},
     {"register", cmd_register, "register a device from its secure element"},
+    {"import", cmd_import, "register a manufacturer manifest in bulk"},
     {"device", cmd_device, "run the Blinky-Hello-World device"},
     {"fleet", cmd_fleet, "run many devices at once"},
     {NULL, NULL, NULL},
