@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Manifest verification throughput: builds a manifest of N entries (default
- * 100000) from a test chain, streams it through tc_manifest_verify_file on
- * one core, and prints entries verified per second beside the ceiling
- * measured in the same run: two ECDSA P-256 verifications per entry at the
- * rate `openssl speed -seconds 2 ecdsap256` reports. Also prints the peak
- * resident memory, which must not grow with N.
+ * 100000, each its own chip and device certificate) from a test chain,
+ * streams it through tc_manifest_verify_file on one core ROUNDS times
+ * (default 3), and prints entries verified per second (each round, best,
+ * worst) beside the ceiling measured in the same run: two ECDSA P-256
+ * verifications per entry at the rate `openssl speed -seconds 2
+ * ecdsap256` reports, taken before and after the rounds. Also prints the
+ * peak resident memory. Pin it to one core: taskset -c 0.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,8 @@
 #include "thingcore/manifest.h"
 #include "thingcore/util.h"
 
-#define DEVICES 256
+/* Device keys shared round-robin; every entry has its own certificate. */
+#define KEYS 64
 
 static X509 *
 cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey, int ca)
@@ -95,10 +98,31 @@ on_result(void *ctx, const struct tc_manifest_result *r)
     return TC_OK;
 }
 
+/* One pass of verification over path; entries/s, or 0 on failure. */
+static double
+verify_once(struct tc_manifest_verifier *v, const char *path, size_t *bad,
+            struct tc_manifest_summary *sum)
+{
+    double t0 = tc_monotonic();
+    double took;
+    int rc;
+
+    *bad = 0;
+    rc = tc_manifest_verify_file(v, path, on_result, bad, sum, NULL);
+    took = tc_monotonic() - t0;
+    if (rc != TC_OK || *bad != 0 || took <= 0) {
+        fprintf(stderr, "verification failed: rc %d, %zu entries failed\n",
+                rc, *bad);
+        return 0;
+    }
+    return (double)sum->entries / took;
+}
+
 int
 main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 100000;
+    int rounds = argc > 2 ? atoi(argv[2]) : 3;
     char dir[] = "/tmp/thingcore-bench-XXXXXX";
     char path[128];
     char kp[128];
@@ -107,31 +131,37 @@ main(int argc, char **argv)
     EVP_PKEY *ck = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     X509 *root = cert(rk, "Bench Root", NULL, NULL, 1);
     X509 *ca = cert(ck, "Crypto Authentication Signer 2A00", root, rk, 1);
-    uint8_t *devder[DEVICES];
-    size_t devlen[DEVICES];
+    EVP_PKEY *keys[KEYS];
     uint8_t *cader = NULL;
     size_t calen;
-    struct tc_manifest_identity ids[DEVICES];
     struct tc_manifest_signer *ms = NULL;
     struct tc_manifest_verifier *v = NULL;
     struct tc_manifest_summary sum;
-    struct tc_buf entries[DEVICES];
+    struct tc_buf entry;
     struct rusage ru;
     size_t bad = 0;
-    double t0;
-    double took;
+    double rate[16];
+    double best = 0;
+    double worst = 0;
+    double vps0;
+    double vps1;
     double vps;
+    double t0;
     FILE *f;
     long i;
-    int rc;
+    int ok = 1;
 
-    if (n < 1 || mkdtemp(dir) == NULL) {
-        fprintf(stderr, "usage: manifest [ENTRIES]\n");
+    if (n < 1 || n > TC_MANIFEST_UNIQUE_MAX || rounds < 1 || rounds > 16 ||
+        mkdtemp(dir) == NULL) {
+        fprintf(stderr, "usage: manifest [ENTRIES [ROUNDS (1-16)]]\n");
         return 2;
     }
     calen = (size_t)i2d_X509(ca, &cader);
+    for (i = 0; i < KEYS; i++) {
+        keys[i] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    }
 
-    /* DEVICES chips, each signed once; the file repeats their entries. */
+    /* The manifest signer, then n chips with distinct serial numbers. */
     snprintf(kp, sizeof(kp), "%s/ms/" TC_MANIFEST_SIGNER_KEY_FILE, dir);
     snprintf(cp, sizeof(cp), "%s/ms/" TC_MANIFEST_SIGNER_CERT_FILE, dir);
     snprintf(path, sizeof(path), "%s/ms", dir);
@@ -140,39 +170,43 @@ main(int argc, char **argv)
         fprintf(stderr, "cannot make the manifest signer\n");
         return 1;
     }
-    for (i = 0; i < DEVICES; i++) {
-        EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    snprintf(path, sizeof(path), "%s/manifest.json", dir);
+    f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "cannot write %s\n", path);
+        return 1;
+    }
+    fputs("[\n", f);
+    tc_buf_init(&entry, TC_MANIFEST_ENTRY_MAX);
+    t0 = tc_monotonic();
+    for (i = 0; i < n; i++) {
+        struct tc_manifest_identity id;
+        uint8_t *der = NULL;
+        size_t len;
         char cn[32];
         X509 *d;
 
         snprintf(cn, sizeof(cn), "sn0123%012lX01", i);
-        d = cert(k, cn, ca, ck, 0);
-        devder[i] = NULL;
-        devlen[i] = (size_t)i2d_X509(d, &devder[i]);
-        tc_manifest_identity_init(&ids[i]);
-        tc_manifest_identity_from_certs(&ids[i], devder[i], devlen[i], cader,
-                                        calen, NULL);
-        tc_buf_init(&entries[i], TC_MANIFEST_ENTRY_MAX);
-        if (tc_manifest_entry_create(ms, &ids[i], &entries[i], NULL) !=
-            TC_OK) {
+        d = cert(keys[i % KEYS], cn, ca, ck, 0);
+        len = (size_t)i2d_X509(d, &der);
+        tc_manifest_identity_init(&id);
+        entry.len = 0;
+        if (tc_manifest_identity_from_certs(&id, der, len, cader, calen,
+                                            NULL) != TC_OK ||
+            tc_manifest_entry_create(ms, &id, &entry, NULL) != TC_OK) {
             fprintf(stderr, "cannot sign entry %ld\n", i);
             return 1;
         }
-        X509_free(d);
-        EVP_PKEY_free(k);
-    }
-    snprintf(path, sizeof(path), "%s/manifest.json", dir);
-    f = fopen(path, "w");
-    fputs("[\n", f);
-    for (i = 0; i < n; i++) {
         fputs(i > 0 ? ",\n" : "", f);
-        fwrite(entries[i % DEVICES].data, 1, entries[i % DEVICES].len, f);
+        fwrite(entry.data, 1, entry.len, f);
+        OPENSSL_free(der);
+        X509_free(d);
     }
     fputs("\n]", f);
     fclose(f);
-
-    /* The ceiling, measured now on this machine. */
-    vps = speed_verify();
+    tc_buf_clear(&entry, 0);
+    fprintf(stderr, "made %ld entries (distinct uniqueIds) in %.1f s\n", n,
+            tc_monotonic() - t0);
 
     tc_manifest_verifier_new(&v);
     {
@@ -190,19 +224,33 @@ main(int argc, char **argv)
         tc_manifest_verifier_add_signer(v, b.data, b.len, NULL);
         tc_buf_clear(&b, 0);
     }
-    t0 = tc_monotonic();
-    rc = tc_manifest_verify_file(v, path, on_result, &bad, &sum, NULL);
-    took = tc_monotonic() - t0;
+
+    /* The ceiling before and after the runs; the higher one counts. */
+    vps0 = speed_verify();
+    for (i = 0; i < rounds; i++) {
+        rate[i] = verify_once(v, path, &bad, &sum);
+        ok = ok && rate[i] > 0;
+        best = i == 0 || rate[i] > best ? rate[i] : best;
+        worst = i == 0 || rate[i] < worst ? rate[i] : worst;
+    }
+    vps1 = speed_verify();
+    vps = vps0 > vps1 ? vps0 : vps1;
     getrusage(RUSAGE_SELF, &ru);
 
-    printf("manifest verify: %zu entries in %.2f s, %zu failed (rc %d)\n",
-           sum.entries, took, bad, rc);
-    printf("  verified:  %.0f entries/s on one core\n", sum.entries / took);
+    printf("manifest verify, %zu entries, one core, %d rounds\n",
+           sum.entries, rounds);
+    for (i = 0; i < rounds; i++) {
+        printf("  round %ld:   %.0f entries/s\n", i + 1, rate[i]);
+    }
+    printf("  verified:  %.0f entries/s best, %.0f worst (spread %.1f%%)\n",
+           best, worst, best > 0 ? 100.0 * (best - worst) / best : 0.0);
     if (vps > 0) {
-        printf("  ceiling:   %.0f entries/s (openssl speed: %.0f P-256 "
-               "verify/s, 2 per entry)\n", vps / 2, vps);
-        printf("  ratio:     %.0f%% of the ceiling (target 70%%)\n",
-               100.0 * (sum.entries / took) / (vps / 2));
+        printf("  ceiling:   %.0f entries/s (openssl speed ecdsap256: %.0f "
+               "and %.0f verify/s before and after; 2 per entry)\n",
+               vps / 2, vps0, vps1);
+        printf("  ratio:     %.0f%% of the ceiling best, %.0f%% worst "
+               "(target 70%%)\n",
+               100.0 * best / (vps / 2), 100.0 * worst / (vps / 2));
     } else {
         printf("  ceiling:   unknown (openssl speed did not run)\n");
     }
@@ -213,9 +261,8 @@ main(int argc, char **argv)
     if (system(path) != 0) {
         fprintf(stderr, "cannot remove %s\n", dir);
     }
-    for (i = 0; i < DEVICES; i++) {
-        OPENSSL_free(devder[i]);
-        tc_buf_clear(&entries[i], 0);
+    for (i = 0; i < KEYS; i++) {
+        EVP_PKEY_free(keys[i]);
     }
     OPENSSL_free(cader);
     tc_manifest_signer_free(ms);
@@ -224,5 +271,5 @@ main(int argc, char **argv)
     X509_free(ca);
     EVP_PKEY_free(rk);
     EVP_PKEY_free(ck);
-    return rc == TC_OK && bad == 0 ? 0 : 1;
+    return ok ? 0 : 1;
 }

@@ -5,8 +5,10 @@
  * certificate. This module creates entries from a chip's identity (given as
  * data, so it needs no chip client), makes and reuses the local manifest
  * signer, and verifies manifests as a stream: per entry the JWS, the
- * signer, the uniqueId in the protected payload, the x5c chain to a pinned
- * trust anchor, the device certificate's subject and key, and the dates.
+ * signer, the uniqueId in the protected payload (once per file), the x5c
+ * chain to a pinned trust anchor, the device certificate's subject and
+ * key, and the dates. The device certificate is read with the DER reader
+ * of der.h, so it must be P-256 / ecdsa-with-SHA256.
  *
  * Entry format (flattened JWS, RFC 7515 section 7.2.2):
  *   { "header": {"uniqueId": "<18 lower hex>"},
@@ -42,6 +44,12 @@
 #define TC_MANIFEST_SIGNERS_MAX 32
 /* Most entries tc_manifest_create writes in one file. */
 #define TC_MANIFEST_CREATE_MAX 100000
+/*
+ * Most distinct uniqueIds one verification run remembers to find
+ * duplicates (16 bytes each at most twice over: 32 MiB at the limit);
+ * past it every further entry fails with TC_ERR_TOO_BIG.
+ */
+#define TC_MANIFEST_UNIQUE_MAX 1000000
 /* Public keys a Trust&GO chip exposes: slots 0 to 4. */
 #define TC_MANIFEST_KEYS 5
 
@@ -205,7 +213,10 @@ struct tc_manifest_summary {
 /*
  * Verify a manifest streamed from fd, a file, or memory (borrowed),
  * calling fn for every entry. Memory stays bounded by
- * TC_MANIFEST_ENTRY_MAX whatever the file size. Returns TC_OK when the
+ * TC_MANIFEST_ENTRY_MAX plus the table of uniqueIds seen (at most
+ * TC_MANIFEST_UNIQUE_MAX), whatever the file size. An entry whose signed
+ * uniqueId an earlier entry of the same run had fails with
+ * TC_ERR_MANIFEST_DUPLICATE. Returns TC_OK when the
  * file is a well-formed array with at least one entry (entries may still
  * have failed: see sum), else the file-level error with the offset in d.
  */

@@ -17,10 +17,14 @@
 #include <openssl/x509.h>
 
 #include "cli.h"
+#include "thingcore/factory.h"
+#include "thingcore/identity.h"
 #include "thingcore/manifest.h"
+#include "thingcore/se.h"
 #include "thingcore/util.h"
 
 #define MAX_INPUTS 64
+#define MAX_TRUST 16
 #define CERT_FILE_MAX (1024 * 1024)
 
 /* The value after option argv[*i], or NULL (usage error printed). */
@@ -72,6 +76,73 @@ out:
     ERR_clear_error();
     BIO_free(bio);
     X509_free(x);
+    tc_buf_clear(&b, 0);
+    return rc;
+}
+
+/*
+ * Read one chip's identity through the secure element client and fill
+ * mid from it (pointers into *chip, which the caller keeps). Candidate
+ * roots for rebuilding the signer certificate: the real Microchip root,
+ * the simulated factory's root.pem (--factory, else the default factory
+ * folder) and every --trust file.
+ */
+static int
+identity_from_chip(const char *transport, const char *fdir,
+                   char *const *trust, int ntrust, struct tc_identity *chip,
+                   struct tc_manifest_identity *mid, struct tc_detail *d)
+{
+    struct tc_se *se = NULL;
+    X509 **roots = NULL;
+    size_t nroots = 0;
+    struct tc_buf b;
+    X509 *x;
+    int rc;
+    int i;
+    int k;
+
+    tc_buf_init(&b, CERT_FILE_MAX);
+    rc = tc_identity_default_roots(fdir, &roots, &nroots, d);
+    for (i = 0; rc == TC_OK && i < ntrust; i++) {
+        X509 **grown;
+
+        b.len = 0;
+        x = NULL;
+        rc = tc_file_read(trust[i], &b, d);
+        if (rc == TC_OK) {
+            rc = tc_cert_x509_from_pem((const char *)b.data, b.len, &x, d);
+        }
+        if (rc != TC_OK) {
+            break;
+        }
+        grown = realloc(roots, (nroots + 1) * sizeof(*roots));
+        if (grown == NULL) {
+            X509_free(x);
+            rc = TC_ERR_NOMEM;
+            break;
+        }
+        roots = grown;
+        roots[nroots++] = x;
+    }
+    if (rc == TC_OK) {
+        rc = tc_se_open(transport, &se, d);
+    }
+    if (rc == TC_OK) {
+        rc = tc_identity_read(se, roots, nroots, chip, d);
+    }
+    if (rc == TC_OK) {
+        memcpy(mid->sn, chip->sn, sizeof(mid->sn));
+        mid->device_der = chip->device_der;
+        mid->device_len = chip->device_len;
+        mid->signer_der = chip->signer_der;
+        mid->signer_len = chip->signer_len;
+        for (k = 0; k < TC_MANIFEST_KEYS && k < TC_IDENTITY_KEYS; k++) {
+            memcpy(mid->pubkeys[k], chip->pubkeys[k], 64);
+        }
+        mid->npubkeys = TC_MANIFEST_KEYS;
+    }
+    tc_se_close(se);
+    tc_identity_roots_free(roots, nroots);
     tc_buf_clear(&b, 0);
     return rc;
 }
@@ -232,15 +303,25 @@ static const char create_usage[] =
     "SIGNER ...)\n"
     "         [--signer-key K --signer-cert C] [--model M] "
     "[--part-number P]\n"
-    "         [--group-id G] [--version 1|2] -o FILE\n"
-    "--from-certs gives uniqueId and kid 0 (with x5c) only; keys 1-4 need "
-    "the chip (--se).\n";
+    "         [--group-id G] [--version 1|2] [--trust ROOT.pem]... "
+    "[--factory FDIR]\n"
+    "         -o FILE\n"
+    "--se reads each chip (serial number, certificates, keys of slots "
+    "0-4);\n"
+    "--trust and --factory add candidate roots for rebuilding its signer\n"
+    "certificate. --from-certs gives uniqueId and kid 0 (with x5c) only.\n";
 
 static int
 manifest_create(int argc, char **argv)
 {
     const char *dev_path[MAX_INPUTS];
     const char *sig_path[MAX_INPUTS];
+    const char *se_path[MAX_INPUTS];
+    char *trust[MAX_TRUST];
+    int ntrust = 0;
+    const char *fdir_opt = NULL;
+    char fdir[4096];
+    struct tc_identity *chips = NULL;
     const char *key_file = NULL;
     const char *cert_file = NULL;
     const char *out = NULL;
@@ -285,7 +366,21 @@ manifest_create(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
         if (strcmp(a, "--se") == 0) {
-            nse++;
+            if (n + nse >= MAX_INPUTS) {
+                fprintf(stderr, "thingcore manifest create: at most %d "
+                                "chips and certificate pairs\n", MAX_INPUTS);
+                return CLI_EXIT_USAGE;
+            }
+            se_path[nse++] = v;
+        } else if (strcmp(a, "--trust") == 0) {
+            if (ntrust == MAX_TRUST) {
+                fprintf(stderr, "thingcore manifest create: at most %d "
+                                "--trust\n", MAX_TRUST);
+                return CLI_EXIT_USAGE;
+            }
+            trust[ntrust++] = (char *)v;
+        } else if (strcmp(a, "--factory") == 0) {
+            fdir_opt = v;
         } else if (strcmp(a, "--signer-key") == 0) {
             key_file = v;
         } else if (strcmp(a, "--signer-cert") == 0) {
@@ -311,11 +406,10 @@ manifest_create(int argc, char **argv)
         fprintf(stderr, "%s", create_usage);
         return CLI_EXIT_USAGE;
     }
-    if (nse > 0) {
-        fprintf(stderr, "thingcore manifest create: --se: reading a chip's "
-                        "identity is not available in this build; use "
-                        "--from-certs\n");
-        return CLI_EXIT_FAIL;
+    if (n + nse > MAX_INPUTS) {
+        fprintf(stderr, "thingcore manifest create: at most %d chips and "
+                        "certificate pairs\n", MAX_INPUTS);
+        return CLI_EXIT_USAGE;
     }
 
     /* The signer: given, or the local one every run reuses. */
@@ -371,15 +465,55 @@ manifest_create(int argc, char **argv)
             ids[i].part_number = part;
         }
     }
-    rc = tc_manifest_create(s, ids, (size_t)n, &b, &d);
+
+    /* One identity per chip, read through the client. */
+    if (nse > 0) {
+        chips = calloc((size_t)nse, sizeof(*chips));
+        if (chips == NULL) {
+            rc = TC_ERR_NOMEM;
+            goto out;
+        }
+        if (fdir_opt != NULL) {
+            snprintf(fdir, sizeof(fdir), "%s", fdir_opt);
+        } else if (tc_data_dir("factory", fdir, sizeof(fdir), NULL) !=
+                   TC_OK) {
+            fdir[0] = '\0';
+        }
+    }
+    for (i = 0; i < nse; i++) {
+        struct tc_manifest_identity *mid = &ids[n + i];
+
+        tc_manifest_identity_init(mid);
+        rc = identity_from_chip(se_path[i], fdir[0] != '\0' ? fdir : NULL,
+                                trust, ntrust, &chips[i], mid, &d);
+        if (rc != TC_OK) {
+            char text[sizeof(d.text)];
+
+            /* Name the chip: the transport string says which one. */
+            snprintf(text, sizeof(text), "chip %.100s: %.140s", se_path[i],
+                     d.text[0] != '\0' ? d.text : tc_strerror(rc));
+            memcpy(d.text, text, sizeof(text));
+            goto out;
+        }
+        mid->version = version;
+        mid->group_id = group;
+        if (model != NULL) {
+            mid->model = model;
+        }
+        if (part != NULL) {
+            mid->part_number = part;
+        }
+    }
+    rc = tc_manifest_create(s, ids, (size_t)(n + nse), &b, &d);
     if (rc == TC_OK) {
         rc = tc_file_write_atomic(out, b.data, b.len, 0644, &d);
     }
     if (rc == TC_OK) {
-        printf("%s: %d entr%s signed by kid %s\n", out, n,
-               n == 1 ? "y" : "ies", tc_manifest_signer_kid(s));
+        printf("%s: %d entr%s signed by kid %s\n", out, n + nse,
+               n + nse == 1 ? "y" : "ies", tc_manifest_signer_kid(s));
     }
 out:
+    free(chips);
     for (i = 0; i < 2 * MAX_INPUTS; i++) {
         OPENSSL_free(ders[i]);
     }

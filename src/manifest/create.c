@@ -11,10 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
 #include "internal.h"
+#include "thingcore/der.h"
 
 void
 tc_manifest_identity_init(struct tc_manifest_identity *id)
@@ -36,31 +34,27 @@ tc_manifest_identity_from_certs(struct tc_manifest_identity *id,
                                 const uint8_t *signer_der, size_t signer_len,
                                 struct tc_detail *d)
 {
-    int rc = TC_ERR_INTERNAL;
-    const uint8_t *q = device_der;
-    X509 *dev = d2i_X509(NULL, &q, (long)device_len);
+    struct tc_der_cert dc;
+    struct tc_detail why;
 
-    if (dev == NULL || q != device_der + device_len) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "device",
-                           "device certificate is not one DER certificate");
-        goto out;
+    tc_detail_clear(&why);
+    if (tc_der_cert_parse(device_der, device_len, &dc, &why) != TC_OK) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "device",
+                             "device certificate is not a P-256 ECDSA DER "
+                             "certificate: %.160s", why.text);
     }
-    rc = tc_mf_cert_sn(dev, id->sn, d);
-    if (rc == TC_OK) {
-        rc = tc_mf_cert_xy(dev, id->pubkeys[0], d);
+    if (dc.cn.n == 0 || tc_mf_cn_sn(dc.cn.p, dc.cn.n, id->sn) != TC_OK) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "subject",
+                             "device certificate CN is neither "
+                             "\"sn<18 hex>\" nor \"<18 hex> ATECC\"");
     }
-    if (rc != TC_OK) {
-        goto out;
-    }
+    memcpy(id->pubkeys[0], dc.xy, 64);
     id->device_der = device_der;
     id->device_len = device_len;
     id->signer_der = signer_der;
     id->signer_len = signer_len;
     id->npubkeys = 1;
-out:
-    ERR_clear_error();
-    X509_free(dev);
-    return rc;
+    return TC_OK;
 }
 
 /*
@@ -239,27 +233,29 @@ payload_of(const struct tc_manifest_identity *id, const char *timestamp,
 
 /* "%Y-%m-%dT%H:%M:%S.000Z" of a certificate time. */
 static int
-timestamp_of(const ASN1_TIME *t, char *out, size_t cap)
+timestamp_of(int64_t t, char *out, size_t cap)
 {
+    time_t tt = (time_t)t;
     struct tm tm;
 
-    if (ASN1_TIME_to_tm(t, &tm) != 1) {
+    if (gmtime_r(&tt, &tm) == NULL) {
         return 0;
     }
     return strftime(out, cap, "%Y-%m-%dT%H:%M:%S.000Z", &tm) > 0;
 }
 
-/* Check an identity against its certificates before signing it. */
+/*
+ * Check an identity against its certificates before signing it, with the
+ * same rules the verifier applies (verify.c): so create never signs an
+ * entry its own verifier would refuse.
+ */
 static int
-check_identity(const struct tc_manifest_identity *id, X509 **dev_out,
-               struct tc_detail *d)
+check_identity(const struct tc_manifest_identity *id,
+               struct tc_der_cert *dev, struct tc_detail *d)
 {
-    int rc = TC_ERR_INTERNAL;
-    const uint8_t *q;
-    X509 *dev = NULL;
-    X509 *sig = NULL;
+    struct tc_der_cert sig;
+    struct tc_detail why;
     uint8_t sn[9];
-    uint8_t xy[64];
 
     if (id->version != 1 && id->version != 2) {
         return tc_detail_set(d, TC_ERR_MANIFEST_VERSION, -1, "version",
@@ -271,56 +267,46 @@ check_identity(const struct tc_manifest_identity *id, X509 **dev_out,
                              "identity needs both certificates and 1-5 "
                              "public keys");
     }
-    q = id->device_der;
-    dev = d2i_X509(NULL, &q, (long)id->device_len);
-    if (dev == NULL || q != id->device_der + id->device_len) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "device",
-                           "device certificate is not one DER certificate");
-        goto out;
+    tc_detail_clear(&why);
+    if (tc_der_cert_parse(id->device_der, id->device_len, dev, &why) !=
+        TC_OK) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "device",
+                             "device certificate is not a P-256 ECDSA DER "
+                             "certificate: %.160s", why.text);
     }
-    q = id->signer_der;
-    sig = d2i_X509(NULL, &q, (long)id->signer_len);
-    if (sig == NULL || q != id->signer_der + id->signer_len) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "signer",
-                           "signer certificate is not one DER certificate");
-        goto out;
+    if (tc_der_cert_parse(id->signer_der, id->signer_len, &sig, &why) !=
+        TC_OK) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "signer",
+                             "signer certificate is not a P-256 ECDSA DER "
+                             "certificate: %.160s", why.text);
     }
 
     /* The entry must name the chip its device certificate names. */
-    rc = tc_mf_cert_sn(dev, sn, d);
-    if (rc != TC_OK) {
-        goto out;
+    if (dev->cn.n == 0 || tc_mf_cn_sn(dev->cn.p, dev->cn.n, sn) != TC_OK) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "subject",
+                             "device certificate CN is neither "
+                             "\"sn<18 hex>\" nor \"<18 hex> ATECC\"");
     }
     if (memcmp(sn, id->sn, 9) != 0) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_SERIAL, -1, "uniqueId",
-                           "serial number differs from the device "
-                           "certificate's subject");
-        goto out;
+        return tc_detail_set(d, TC_ERR_MANIFEST_SERIAL, -1, "uniqueId",
+                             "serial number differs from the device "
+                             "certificate's subject");
     }
-    rc = tc_mf_cert_xy(dev, xy, d);
-    if (rc != TC_OK) {
-        goto out;
+    if (memcmp(dev->xy, id->pubkeys[0], 64) != 0) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_KEY, -1, "kid 0",
+                             "slot 0 key differs from the device "
+                             "certificate's key");
     }
-    if (memcmp(xy, id->pubkeys[0], 64) != 0) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_KEY, -1, "kid 0",
-                           "slot 0 key differs from the device "
-                           "certificate's key");
-        goto out;
+    if (dev->issuer.n != sig.subject.n ||
+        memcmp(dev->issuer.p, sig.subject.p, sig.subject.n) != 0 ||
+        (dev->aki.n > 0 && sig.ski.n > 0 &&
+         (dev->aki.n != sig.ski.n ||
+          memcmp(dev->aki.p, sig.ski.p, sig.ski.n) != 0))) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CHAIN, -1, "x5c",
+                             "the signer certificate did not issue the device "
+                             "certificate");
     }
-    if (X509_check_issued(sig, dev) != X509_V_OK) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_CHAIN, -1, "x5c",
-                           "the signer certificate did not issue the device "
-                           "certificate");
-        goto out;
-    }
-    *dev_out = dev;
-    dev = NULL;
-    rc = TC_OK;
-out:
-    ERR_clear_error();
-    X509_free(dev);
-    X509_free(sig);
-    return rc;
+    return TC_OK;
 }
 
 int
@@ -329,7 +315,7 @@ tc_manifest_entry_create(const struct tc_manifest_signer *s,
                          struct tc_buf *out, struct tc_detail *d)
 {
     int rc = TC_ERR_INTERNAL;
-    X509 *dev = NULL;
+    struct tc_der_cert dev;
     char ts[40];
     char uid[19];
     struct tc_buf pay;
@@ -344,7 +330,7 @@ tc_manifest_entry_create(const struct tc_manifest_signer *s,
     if (rc != TC_OK) {
         goto out;
     }
-    if (!timestamp_of(X509_get0_notBefore(dev), ts, sizeof(ts))) {
+    if (!timestamp_of(dev.not_before, ts, sizeof(ts))) {
         rc = tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "notBefore",
                            "device certificate notBefore is unreadable");
         goto out;
@@ -401,7 +387,6 @@ tc_manifest_entry_create(const struct tc_manifest_signer *s,
         rc = tc_buf_append_str(out, "\"\n  }");
     }
 out:
-    X509_free(dev);
     tc_buf_clear(&pay, 0);
     tc_buf_clear(&prot, 0);
     tc_buf_clear(&input, 0);

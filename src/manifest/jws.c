@@ -8,16 +8,12 @@
  */
 #include <string.h>
 
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "internal.h"
-
-/* A DER ECDSA-Sig-Value of two 32-byte integers is at most 72 bytes. */
-#define SIG_DER_MAX 80
+#include "thingcore/ec.h"
 
 int
 tc_mf_sign(EVP_PKEY *key, const char *msg, size_t n, uint8_t *rs,
@@ -25,12 +21,8 @@ tc_mf_sign(EVP_PKEY *key, const char *msg, size_t n, uint8_t *rs,
 {
     int rc = TC_ERR_CRYPTO;
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    uint8_t der[SIG_DER_MAX];
+    uint8_t der[TC_EC_SIG_DER_MAX];
     size_t der_len = sizeof(der);
-    const uint8_t *q = der;
-    ECDSA_SIG *sig = NULL;
-    const BIGNUM *r;
-    const BIGNUM *s;
 
     /* Sign the ASCII text; OpenSSL hashes with SHA-256. */
     if (mctx == NULL ||
@@ -43,63 +35,52 @@ tc_mf_sign(EVP_PKEY *key, const char *msg, size_t n, uint8_t *rs,
     }
 
     /* DER to fixed-width r || s. */
-    sig = d2i_ECDSA_SIG(NULL, &q, (long)der_len);
-    if (sig == NULL) {
+    if (tc_ec_sig_der_to_rs(der, der_len, rs) != TC_OK) {
         rc = tc_detail_set(d, TC_ERR_CRYPTO, -1, "signature",
-                           "signature is not an ECDSA-Sig-Value");
-        goto out;
-    }
-    ECDSA_SIG_get0(sig, &r, &s);
-    if (BN_bn2binpad(r, rs, 32) != 32 || BN_bn2binpad(s, rs + 32, 32) != 32) {
-        rc = tc_detail_set(d, TC_ERR_CRYPTO, -1, "signature",
-                           "signature integer wider than 32 bytes");
+                           "signature is not an ECDSA-Sig-Value of two "
+                           "32-byte integers");
         goto out;
     }
     rc = TC_OK;
 out:
     ERR_clear_error();
-    ECDSA_SIG_free(sig);
     EVP_MD_CTX_free(mctx);
     return rc;
 }
 
-int
-tc_mf_verify(EVP_PKEY *key, const char *msg, size_t n, const uint8_t *rs)
+EVP_PKEY_CTX *
+tc_mf_verify_ctx(EVP_PKEY *key)
 {
-    int ok = 0;
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(rs, 32, NULL);
-    BIGNUM *s = BN_bin2bn(rs + 32, 32, NULL);
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    uint8_t der[SIG_DER_MAX];
-    uint8_t *q = der;
-    int der_len;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
 
-    if (sig == NULL || r == NULL || s == NULL || mctx == NULL) {
-        goto out;
+    if (ctx == NULL || EVP_PKEY_verify_init(ctx) != 1) {
+        ERR_clear_error();
+        EVP_PKEY_CTX_free(ctx);
+        return NULL;
     }
-    if (ECDSA_SIG_set0(sig, r, s) != 1) {
-        goto out;
+    return ctx;
+}
+
+int
+tc_mf_verify_der(EVP_PKEY_CTX *ctx, EVP_MD_CTX *md, const EVP_MD *sha256,
+                 const uint8_t *msg, size_t n, const uint8_t *sig,
+                 size_t sig_len)
+{
+    uint8_t digest[32];
+    unsigned int dlen = 0;
+    int ok;
+
+    /* The digest by hand, so the key's context is set up only once. */
+    if (EVP_DigestInit_ex2(md, sha256, NULL) != 1 ||
+        EVP_DigestUpdate(md, msg, n) != 1 ||
+        EVP_DigestFinal_ex(md, digest, &dlen) != 1 || dlen != 32) {
+        ERR_clear_error();
+        return 0;
     }
-    r = NULL;
-    s = NULL;
-    der_len = i2d_ECDSA_SIG(sig, NULL);
-    if (der_len <= 0 || der_len > (int)sizeof(der)) {
-        goto out;
+    ok = EVP_PKEY_verify(ctx, sig, sig_len, digest, 32) == 1;
+    if (!ok) {
+        ERR_clear_error();
     }
-    der_len = i2d_ECDSA_SIG(sig, &q);
-    if (EVP_DigestVerifyInit_ex(mctx, NULL, "SHA256", NULL, NULL, key,
-                                NULL) != 1) {
-        goto out;
-    }
-    ok = EVP_DigestVerify(mctx, der, (size_t)der_len, (const uint8_t *)msg,
-                          n) == 1;
-out:
-    ERR_clear_error();
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    EVP_MD_CTX_free(mctx);
     return ok;
 }
 
@@ -161,22 +142,10 @@ tc_mf_x5t(const uint8_t *der, size_t n, char *out)
 }
 
 int
-tc_mf_cert_sn(X509 *cert, uint8_t *sn, struct tc_detail *d)
+tc_mf_cn_sn(const uint8_t *cn, size_t len, uint8_t *sn)
 {
-    const X509_NAME *name = X509_get_subject_name(cert);
-    int at = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-    const ASN1_STRING *cn;
-    const char *p;
-    size_t len;
+    const char *p = (const char *)cn;
     size_t got = 0;
-
-    if (at < 0) {
-        return tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "subject",
-                             "device certificate subject has no CN");
-    }
-    cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, at));
-    p = (const char *)ASN1_STRING_get0_data(cn);
-    len = (size_t)ASN1_STRING_length(cn);
 
     /* Template 3 "sn0123...01", template 2 "0123...01 ATECC". */
     if (len == 20 && p[0] == 's' && p[1] == 'n' &&
@@ -185,6 +154,25 @@ tc_mf_cert_sn(X509 *cert, uint8_t *sn, struct tc_detail *d)
     }
     if (len == 24 && memcmp(p + 18, " ATECC", 6) == 0 &&
         tc_hex_decode(p, 18, sn, 9, &got, NULL) == TC_OK && got == 9) {
+        return TC_OK;
+    }
+    return TC_ERR_MANIFEST_CERT;
+}
+
+int
+tc_mf_cert_sn(X509 *cert, uint8_t *sn, struct tc_detail *d)
+{
+    const X509_NAME *name = X509_get_subject_name(cert);
+    int at = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    const ASN1_STRING *cn;
+
+    if (at < 0) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "subject",
+                             "device certificate subject has no CN");
+    }
+    cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, at));
+    if (tc_mf_cn_sn(ASN1_STRING_get0_data(cn),
+                    (size_t)ASN1_STRING_length(cn), sn) == TC_OK) {
         return TC_OK;
     }
     return tc_detail_set(d, TC_ERR_MANIFEST_CERT, -1, "subject",

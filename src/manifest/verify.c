@@ -4,8 +4,12 @@
  * and the signer thumbprints it takes the uniqueId only from the signed
  * payload, chains the x5c signer to a pinned trust anchor, checks that the
  * device certificate was issued by it, names uniqueId and holds kid 0's
- * key, and checks every date. Each entry is parsed alone (split.c finds
- * it), so memory stays bounded whatever the number of entries.
+ * key, and checks every date; a uniqueId seen in an earlier entry fails.
+ * Each entry is parsed alone (split.c finds it), so memory stays bounded
+ * whatever the number of entries. Per entry the cost is close to its two
+ * ECDSA verifications: the device certificate is read by the DER reader
+ * (der.h) rather than decoded into an X509, and the signer keys' verify
+ * contexts are set up once.
  *
  * Entry grammar accepted (flattened JWS, RFC 7515 section 7.2.2):
  *   { "header": { "uniqueId": string }, "protected": b64url,
@@ -23,11 +27,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "internal.h"
+#include "thingcore/der.h"
+#include "thingcore/ec.h"
 #include "thingcore/json.h"
 
 /* Limits on the parts of one entry. */
@@ -36,10 +44,20 @@
 #define KEYS_MAX 16
 #define X5C_CACHE_MAX 256
 #define READ_CHUNK (64 * 1024)
+/* First size of the table of seen uniqueIds (slots, a power of two). */
+#define SEEN_FIRST 1024
+
+/* One slot of the seen-uniqueId table: serial number and first index. */
+struct seen_slot {
+    uint8_t sn[9];
+    uint8_t used;
+    uint32_t index;
+};
 
 /* A manifest signer given on the command line, parsed once. */
 struct signer_ent {
     X509 *cert;
+    EVP_PKEY_CTX *vctx; /* ES256 verify context of its key */
     char kid[64];
     char x5t[48];
     char name[128];
@@ -53,7 +71,12 @@ struct x5c_ent {
     uint8_t *der;
     size_t der_len;
     X509 *cert;
-    int err; /* outcome of its own chain check */
+    const uint8_t *subject; /* its subject Name DER, borrowed from cert */
+    size_t subject_len;
+    const uint8_t *ski; /* its subjectKeyIdentifier, or NULL */
+    size_t ski_len;
+    EVP_PKEY_CTX *vctx; /* verify context of its key, for device certs */
+    int err;            /* outcome of its own chain check */
     char why[200];
 };
 
@@ -67,14 +90,28 @@ struct tc_manifest_verifier {
     struct x5c_ent cache[X5C_CACHE_MAX];
     size_t ncache;
 
+    /* Fetched once: SHA-256, a digest context, and the P-256 group. */
+    EVP_MD *sha256;
+    EVP_MD_CTX *md;
+    EC_GROUP *p256;
+    EC_POINT *point;
+
+    /* uniqueIds of this run, open addressing, at most half full. */
+    struct seen_slot *seen;
+    size_t seen_cap;
+    size_t seen_count;
+
     /* Scratch for the current entry, reused to avoid allocation. */
     struct tc_buf input;   /* protected "." payload */
     struct tc_buf prot;    /* decoded protected header */
     struct tc_buf pay;     /* decoded payload */
     struct tc_buf dev;     /* decoded device certificate */
     struct x5c_ent single; /* an x5c signer when the cache is full */
-    json_t *entry;         /* kept until the next entry: results point in */
-    json_t *payload;
+    json_t *entry;         /* jansson's trees when the fast reader gave */
+    json_t *payload;       /* up, kept until the next entry */
+    struct tc_mf_env env;  /* views of the current entry */
+    struct tc_mf_pay pv;
+    struct tc_buf texts;   /* NUL-terminated strings results point to */
 };
 
 int
@@ -87,8 +124,14 @@ tc_manifest_verifier_new(struct tc_manifest_verifier **out)
         return TC_ERR_NOMEM;
     }
     v->store = X509_STORE_new();
-    if (v->store == NULL) {
-        free(v);
+    v->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    v->md = EVP_MD_CTX_new();
+    v->p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    v->point = v->p256 != NULL ? EC_POINT_new(v->p256) : NULL;
+    if (v->store == NULL || v->sha256 == NULL || v->md == NULL ||
+        v->point == NULL) {
+        ERR_clear_error();
+        tc_manifest_verifier_free(v);
         return TC_ERR_NOMEM;
     }
     v->now = time(NULL);
@@ -96,6 +139,7 @@ tc_manifest_verifier_new(struct tc_manifest_verifier **out)
     tc_buf_init(&v->prot, PROTECTED_MAX);
     tc_buf_init(&v->pay, TC_MANIFEST_ENTRY_MAX);
     tc_buf_init(&v->dev, CERT_MAX);
+    tc_buf_init(&v->texts, TC_MANIFEST_ENTRY_MAX);
     *out = v;
     return TC_OK;
 }
@@ -106,6 +150,7 @@ x5c_clear(struct x5c_ent *e)
     free(e->b64);
     free(e->der);
     X509_free(e->cert);
+    EVP_PKEY_CTX_free(e->vctx);
     memset(e, 0, sizeof(*e));
 }
 
@@ -119,16 +164,23 @@ tc_manifest_verifier_free(struct tc_manifest_verifier *v)
     }
     for (i = 0; i < v->nsigners; i++) {
         X509_free(v->signers[i].cert);
+        EVP_PKEY_CTX_free(v->signers[i].vctx);
     }
     for (i = 0; i < v->ncache; i++) {
         x5c_clear(&v->cache[i]);
     }
     x5c_clear(&v->single);
     X509_STORE_free(v->store);
+    EVP_MD_free(v->sha256);
+    EVP_MD_CTX_free(v->md);
+    EC_POINT_free(v->point);
+    EC_GROUP_free(v->p256);
+    free(v->seen);
     tc_buf_clear(&v->input, 0);
     tc_buf_clear(&v->prot, 0);
     tc_buf_clear(&v->pay, 0);
     tc_buf_clear(&v->dev, 0);
+    tc_buf_clear(&v->texts, 0);
     json_decref(v->entry);
     json_decref(v->payload);
     free(v);
@@ -232,6 +284,13 @@ add_signer(struct tc_manifest_verifier *v, X509 *x, struct tc_detail *d)
     }
     tc_mf_x5t(der, (size_t)len, s->x5t);
     OPENSSL_free(der);
+    s->vctx = tc_mf_verify_ctx(X509_get0_pubkey(x));
+    if (s->vctx == NULL) {
+        X509_free(x);
+        return tc_detail_set(d, TC_ERR_CRYPTO, -1, "signer",
+                             "cannot set up verification with the signer "
+                             "key");
+    }
     X509_NAME_oneline(X509_get_subject_name(x), s->name, sizeof(s->name));
     s->cert = x;
     v->nsigners++;
@@ -295,6 +354,89 @@ prepare(struct tc_manifest_verifier *v)
         x5c_clear(&v->cache[i]);
     }
     v->ncache = 0;
+    free(v->seen);
+    v->seen = NULL;
+    v->seen_cap = 0;
+    v->seen_count = 0;
+}
+
+/* FNV-1a of a serial number: the table's hash. */
+static size_t
+sn_hash(const uint8_t *sn)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    int i;
+
+    for (i = 0; i < 9; i++) {
+        h = (h ^ sn[i]) * 0x100000001b3ULL;
+    }
+    return (size_t)h;
+}
+
+/* The slot of sn in a table of cap slots (cap a power of two). */
+static struct seen_slot *
+seen_find(struct seen_slot *t, size_t cap, const uint8_t *sn)
+{
+    size_t i = sn_hash(sn) & (cap - 1);
+
+    while (t[i].used && memcmp(t[i].sn, sn, 9) != 0) {
+        i = (i + 1) & (cap - 1);
+    }
+    return &t[i];
+}
+
+/* Double the table (or make the first one), rehashing every id. */
+static int
+seen_grow(struct tc_manifest_verifier *v)
+{
+    size_t cap = v->seen_cap == 0 ? SEEN_FIRST : 2 * v->seen_cap;
+    struct seen_slot *t = calloc(cap, sizeof(*t));
+    size_t i;
+
+    if (t == NULL) {
+        return TC_ERR_NOMEM;
+    }
+    for (i = 0; i < v->seen_cap; i++) {
+        if (v->seen[i].used) {
+            *seen_find(t, cap, v->seen[i].sn) = v->seen[i];
+        }
+    }
+    free(v->seen);
+    v->seen = t;
+    v->seen_cap = cap;
+    return TC_OK;
+}
+
+/*
+ * Record sn as seen in entry index. TC_ERR_MANIFEST_DUPLICATE with the
+ * earlier entry in *first when it was already seen; TC_ERR_TOO_BIG past
+ * TC_MANIFEST_UNIQUE_MAX distinct ids, which bounds the memory used.
+ */
+static int
+seen_add(struct tc_manifest_verifier *v, const uint8_t *sn, size_t index,
+         size_t *first)
+{
+    struct seen_slot *s;
+
+    if (v->seen_cap > 0) {
+        s = seen_find(v->seen, v->seen_cap, sn);
+        if (s->used) {
+            *first = s->index;
+            return TC_ERR_MANIFEST_DUPLICATE;
+        }
+    }
+    if (v->seen_count >= TC_MANIFEST_UNIQUE_MAX) {
+        return TC_ERR_TOO_BIG;
+    }
+    if (2 * (v->seen_count + 1) > v->seen_cap && seen_grow(v) != TC_OK) {
+        return TC_ERR_NOMEM;
+    }
+    s = seen_find(v->seen, v->seen_cap, sn);
+    memcpy(s->sn, sn, 9);
+    s->used = 1;
+    s->index = (uint32_t)index;
+    v->seen_count++;
+    return TC_OK;
 }
 
 /* Decode a base64 JSON string value into b; url selects the alphabet. */
@@ -333,6 +475,30 @@ x5c_check(struct tc_manifest_verifier *v, struct x5c_ent *e)
         snprintf(e->why, sizeof(e->why),
                  "x5c signer certificate is not a CA");
         return;
+    }
+
+    /* What the device link needs of its issuer, found once. */
+    if ((X509_get_key_usage(e->cert) & KU_KEY_CERT_SIGN) == 0) {
+        snprintf(e->why, sizeof(e->why),
+                 "x5c signer certificate's keyUsage lacks keyCertSign");
+        return;
+    }
+    e->vctx = tc_mf_verify_ctx(X509_get0_pubkey(e->cert));
+    if (e->vctx == NULL ||
+        X509_NAME_get0_der(X509_get_subject_name(e->cert), &e->subject,
+                           &e->subject_len) != 1) {
+        ERR_clear_error();
+        snprintf(e->why, sizeof(e->why),
+                 "x5c signer certificate's key or subject is unusable");
+        return;
+    }
+    {
+        const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(e->cert);
+
+        if (ski != NULL) {
+            e->ski = ASN1_STRING_get0_data(ski);
+            e->ski_len = (size_t)ASN1_STRING_length(ski);
+        }
     }
     if (v->skip_chain) {
         e->err = TC_OK;
@@ -464,6 +630,23 @@ unknown_key(const json_t *obj, const char *const *names)
     return NULL;
 }
 
+/*
+ * Up to 40 bytes of untrusted text for a message, with anything but
+ * printable ASCII as '?'; out holds at least 41 bytes.
+ */
+static const char *
+sanitized(const char *p, size_t n, char *out)
+{
+    size_t i;
+
+    n = n > 40 ? 40 : n;
+    for (i = 0; i < n; i++) {
+        out[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+    }
+    out[n] = '\0';
+    return out;
+}
+
 static int
 is_unique_id(const char *s, size_t n)
 {
@@ -501,56 +684,52 @@ note_uid(struct tc_manifest_result *r, const char *s, size_t n)
 
 /* The JWS layer: shape, protected header, signer, signature. */
 static int
-check_jws(struct tc_manifest_verifier *v, const json_t *entry,
+check_jws(struct tc_manifest_verifier *v, const struct tc_mf_env *e,
           struct tc_manifest_result *r, struct signer_ent **signer,
-          const char **pay_b64, size_t *pay_len, struct tc_detail *d)
+          struct tc_detail *d)
 {
-    static const char *const entry_keys[] = {"header", "protected",
-                                             "payload", "signature", NULL};
     static const char *const prot_keys[] = {"typ", "alg", "kid", "x5t#S256",
                                             NULL};
-    const json_t *header = json_object_get(entry, "header");
-    const char *prot;
-    const char *sig;
-    const char *uid;
+    const char *prot = e->prot.p;
+    const char *sig = e->sig.p;
     const char *kid;
     const char *x5t;
     const char *alg;
     const char *typ;
     const char *bad;
-    size_t prot_len;
-    size_t sig_len;
-    size_t uid_len;
+    size_t prot_len = e->prot.n;
+    size_t sig_len = e->sig.n;
     size_t kid_len;
     size_t x5t_len;
     size_t alg_len;
     size_t typ_len;
     uint8_t rs[64];
     size_t rs_len = 0;
+    uint8_t sig_der[TC_EC_SIG_DER_MAX];
+    size_t sig_der_len;
     json_t *ph = NULL;
     struct signer_ent *s = NULL;
+    char tmp[48];
     size_t i;
     int rc = TC_ERR_INTERNAL;
     int perr;
 
     /* Flattened JWS with exactly the four members. */
-    bad = unknown_key(entry, entry_keys);
-    if (bad != NULL) {
+    if (e->unknown.type != TC_MF_ABSENT) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
-                             "unexpected member \"%.40s\"", bad);
+                             "unexpected member \"%.40s\"",
+                             sanitized(e->unknown.p, e->unknown.n, tmp));
     }
-    uid = json_is_object(header) ? str_of(header, "uniqueId", &uid_len)
-                                 : NULL;
-    note_uid(r, uid, uid != NULL ? uid_len : 0);
-    prot = str_of(entry, "protected", &prot_len);
-    *pay_b64 = str_of(entry, "payload", pay_len);
-    sig = str_of(entry, "signature", &sig_len);
-    if (uid == NULL || prot == NULL || *pay_b64 == NULL || sig == NULL) {
+    if (e->uid.type == TC_MF_STRING) {
+        note_uid(r, e->uid.p, e->uid.n);
+    }
+    if (e->uid.type != TC_MF_STRING || e->prot.type != TC_MF_STRING ||
+        e->pay.type != TC_MF_STRING || e->sig.type != TC_MF_STRING) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "needs header.uniqueId, protected, payload and "
                              "signature strings");
     }
-    if (json_object_size(header) != 1) {
+    if (e->header_size != 1) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "header holds more than uniqueId");
     }
@@ -634,13 +813,15 @@ check_jws(struct tc_manifest_verifier *v, const json_t *entry,
     v->input.len = 0;
     if (tc_buf_append(&v->input, prot, prot_len) != TC_OK ||
         tc_buf_append(&v->input, ".", 1) != TC_OK ||
-        tc_buf_append(&v->input, *pay_b64, *pay_len) != TC_OK) {
+        tc_buf_append(&v->input, e->pay.p, e->pay.n) != TC_OK) {
         rc = tc_detail_set(d, TC_ERR_TOO_BIG, -1, "shape",
                            "signing input too large");
         goto out;
     }
-    if (!tc_mf_verify(X509_get0_pubkey(s->cert),
-                      (const char *)v->input.data, v->input.len, rs)) {
+    sig_der_len = tc_ec_sig_rs_to_der(rs, sig_der);
+    if (sig_der_len == 0 ||
+        !tc_mf_verify_der(s->vctx, v->md, v->sha256, v->input.data,
+                          v->input.len, sig_der, sig_der_len)) {
         rc = tc_detail_set(d, TC_ERR_MANIFEST_SIGNATURE, -1, "signature",
                            "ES256 signature does not verify with %s",
                            s->name);
@@ -655,203 +836,218 @@ out:
 
 /* Decode kid's x and y (b64url of 32 bytes each) into xy. */
 static int
-key_xy(const json_t *key, uint8_t *xy)
+key_xy(const struct tc_mf_key *k, uint8_t *xy)
 {
-    const char *x;
-    const char *y;
-    size_t xn;
-    size_t yn;
     size_t got = 0;
 
-    x = str_of(key, "x", &xn);
-    y = str_of(key, "y", &yn);
-    if (x == NULL || y == NULL ||
-        tc_base64_decode(x, xn, xy, 32, &got, 1, NULL) != TC_OK ||
+    if (k->x.type != TC_MF_STRING || k->y.type != TC_MF_STRING ||
+        tc_base64_decode(k->x.p, k->x.n, xy, 32, &got, 1, NULL) != TC_OK ||
         got != 32 ||
-        tc_base64_decode(y, yn, xy + 32, 32, &got, 1, NULL) != TC_OK ||
+        tc_base64_decode(k->y.p, k->y.n, xy + 32, 32, &got, 1, NULL) !=
+            TC_OK ||
         got != 32) {
         return 0;
     }
     return 1;
 }
 
+static int
+sv_is(const struct tc_mf_sv *v, const char *s)
+{
+    return v->type == TC_MF_STRING && v->n == strlen(s) &&
+           memcmp(v->p, s, v->n) == 0;
+}
+
 /* publicKeySet: shape of every key; kid 0's x5c and x||y handed back. */
 static int
-check_keys(const json_t *set, uint8_t *xy0, const json_t **x5c,
-           struct tc_detail *d)
+check_keys(const struct tc_mf_pay *pv, uint8_t *xy0,
+           const struct tc_mf_key **k0, struct tc_detail *d)
 {
-    static const char *const key_names[] = {"kid", "kty", "crv", "x", "y",
-                                            "x5c", NULL};
-    const json_t *keys = json_is_object(set) ? json_object_get(set, "keys")
-                                             : NULL;
-    const char *kid;
-    const char *s;
-    size_t n;
+    const struct tc_mf_key *k;
     size_t i;
     size_t j;
     uint8_t xy[64];
-    int seen0 = 0;
+    char tmp[48];
 
-    if (!json_is_array(keys) || json_array_size(keys) == 0 ||
-        json_array_size(keys) > KEYS_MAX) {
+    *k0 = NULL;
+    if (!pv->keys_array || pv->nkeys == 0 || pv->nkeys > KEYS_MAX) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "publicKeySet.keys is not an array of 1-%d "
                              "keys", KEYS_MAX);
     }
-    for (i = 0; i < json_array_size(keys); i++) {
-        const json_t *k = json_array_get(keys, i);
-
-        if (!json_is_object(k) || unknown_key(k, key_names) != NULL ||
-            (kid = str_of(k, "kid", &n)) == NULL ||
-            (s = str_of(k, "kty", &n)) == NULL || strcmp(s, "EC") != 0 ||
-            (s = str_of(k, "crv", &n)) == NULL || strcmp(s, "P-256") != 0 ||
+    for (i = 0; i < pv->nkeys; i++) {
+        k = &pv->keys[i];
+        if (!k->is_object || k->unknown || k->kid.type != TC_MF_STRING ||
+            !sv_is(&k->kty, "EC") || !sv_is(&k->crv, "P-256") ||
             !key_xy(k, xy)) {
             return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                                  "publicKeySet.keys[%zu] is not an EC P-256 "
                                  "key with kid, x and y", i);
         }
         for (j = 0; j < i; j++) {
-            const char *other = tc_json_str(json_array_get(keys, j), "kid");
-
-            if (strcmp(other, kid) == 0) {
+            if (pv->keys[j].kid.n == k->kid.n &&
+                memcmp(pv->keys[j].kid.p, k->kid.p, k->kid.n) == 0) {
                 return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
-                                     "kid \"%.8s\" appears twice", kid);
+                                     "kid \"%.8s\" appears twice",
+                                     sanitized(k->kid.p, k->kid.n, tmp));
             }
         }
-        if (strcmp(kid, "0") == 0) {
-            seen0 = 1;
+        if (sv_is(&k->kid, "0")) {
             memcpy(xy0, xy, 64);
-            *x5c = json_object_get(k, "x5c");
-        } else if (json_object_get(k, "x5c") != NULL) {
+            *k0 = k;
+        } else if (k->x5c_present) {
             return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                                  "x5c on kid \"%.8s\": only kid 0 has one",
-                                 kid);
+                                 sanitized(k->kid.p, k->kid.n, tmp));
         }
     }
-    if (!seen0 || !json_is_array(*x5c) || json_array_size(*x5c) != 2 ||
-        !json_is_string(json_array_get(*x5c, 0)) ||
-        !json_is_string(json_array_get(*x5c, 1))) {
+    if (*k0 == NULL || !(*k0)->x5c_ok) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "kid 0 with x5c [device, signer] is missing");
     }
     return TC_OK;
 }
 
+/*
+ * The device link of the chain, for the one shape a manifest allows:
+ * device certificate, issued directly by the x5c signer, whose own link
+ * to an anchor X509_verify_cert checked once (x5c_check). Here the device
+ * certificate must name the signer as issuer (the same DER bytes), carry
+ * the signer's key identifier if it names one, verify with the signer's
+ * key (SHA-256 over the TBS bytes, ECDSA), be within its dates and not
+ * be a CA. That is what X509_verify_cert checks of a leaf under a
+ * verified issuer, less what a Trust&GO chain never uses: name
+ * constraints, policies, and purpose checks.
+ */
+static int
+check_device_link(struct tc_manifest_verifier *v, const struct x5c_ent *sig,
+                  const struct tc_der_cert *dc, struct tc_detail *d)
+{
+    if (dc->issuer.n != sig->subject_len ||
+        memcmp(dc->issuer.p, sig->subject, sig->subject_len) != 0) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CHAIN, -1, "x5c-chain",
+                             "device certificate's issuer is not the x5c "
+                             "signer certificate's subject");
+    }
+    if (dc->aki.n > 0 && sig->ski != NULL &&
+        (dc->aki.n != sig->ski_len ||
+         memcmp(dc->aki.p, sig->ski, sig->ski_len) != 0)) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CHAIN, -1, "x5c-chain",
+                             "device certificate's authority key id is not "
+                             "the x5c signer's key id");
+    }
+    if (!tc_mf_verify_der(sig->vctx, v->md, v->sha256, dc->tbs.p, dc->tbs.n,
+                          dc->sig.p, dc->sig.n)) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CHAIN, -1, "x5c-chain",
+                             "device certificate was not issued by the x5c "
+                             "signer certificate (signature does not "
+                             "verify)");
+    }
+    if (dc->is_ca || (dc->has_key_usage &&
+                      (dc->key_usage & TC_DER_KU_KEY_CERT_SIGN) != 0)) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_CHAIN, -1, "x5c-chain",
+                             "device certificate is a CA certificate");
+    }
+    return TC_OK;
+}
+
 /* The certificate layer: x5c chain, subject serial, key, dates. */
 static int
-check_certs(struct tc_manifest_verifier *v, const json_t *x5c,
+check_certs(struct tc_manifest_verifier *v, const struct tc_mf_key *k0,
             const uint8_t *sn, const uint8_t *xy0,
             struct tc_manifest_result *r, struct tc_detail *d)
 {
-    const json_t *j0 = json_array_get(x5c, 0);
-    const json_t *j1 = json_array_get(x5c, 1);
     struct x5c_ent *sig = NULL;
-    const uint8_t *q;
-    X509 *dev = NULL;
+    struct tc_der_cert dc;
+    struct tc_detail why;
     uint8_t dsn[9];
-    uint8_t dxy[64];
-    int when;
     int rc;
 
-    rc = x5c_signer(v, json_string_value(j1), json_string_length(j1), &sig,
-                    d);
+    rc = x5c_signer(v, k0->x5c[1].p, k0->x5c[1].n, &sig, d);
     if (rc != TC_OK) {
         return rc;
     }
-    if (decode(json_string_value(j0), json_string_length(j0), 0, &v->dev) !=
-        TC_OK) {
+    if (decode(k0->x5c[0].p, k0->x5c[0].n, 0, &v->dev) != TC_OK) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "x5c[0] is not standard base64 of at most %d "
                              "bytes", CERT_MAX);
     }
-    q = v->dev.data;
-    dev = d2i_X509(NULL, &q, (long)v->dev.len);
-    if (dev == NULL || q != v->dev.data + v->dev.len) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
-                           "x5c[0] is not one DER certificate");
-        goto out;
+    tc_detail_clear(&why);
+    if (tc_der_cert_parse(v->dev.data, v->dev.len, &dc, &why) != TC_OK) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
+                             "x5c[0] is not a P-256 ECDSA DER certificate: "
+                             "%.160s", why.text);
     }
 
     /* Chain: the x5c signer to an anchor (cached), the device to it. */
     if (sig->err != TC_OK) {
-        rc = tc_detail_set(d, sig->err, -1, "x5c-chain", "%s", sig->why);
-        goto out;
+        return tc_detail_set(d, sig->err, -1, "x5c-chain", "%s", sig->why);
     }
-    if (X509_check_issued(sig->cert, dev) != X509_V_OK ||
-        X509_verify(dev, X509_get0_pubkey(sig->cert)) != 1) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_CHAIN, -1, "x5c-chain",
-                           "device certificate was not issued by the x5c "
-                           "signer certificate");
-        goto out;
-    }
-    if (X509_check_ca(dev) != 0) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_CHAIN, -1, "x5c-chain",
-                           "device certificate is a CA certificate");
-        goto out;
+    rc = check_device_link(v, sig, &dc, d);
+    if (rc != TC_OK) {
+        return rc;
     }
 
     /* The certificate must be this chip's, with kid 0's key. */
-    if (tc_mf_cert_sn(dev, dsn, NULL) != TC_OK || memcmp(dsn, sn, 9) != 0) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_SERIAL, -1, "serial",
-                           "device certificate subject does not name "
-                           "uniqueId");
-        goto out;
+    if (dc.cn.n == 0 || tc_mf_cn_sn(dc.cn.p, dc.cn.n, dsn) != TC_OK ||
+        memcmp(dsn, sn, 9) != 0) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_SERIAL, -1, "serial",
+                             "device certificate subject does not name "
+                             "uniqueId");
     }
-    if (tc_mf_cert_xy(dev, dxy, NULL) != TC_OK ||
-        CRYPTO_memcmp(dxy, xy0, 64) != 0) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_KEY, -1, "key",
-                           "kid 0 x/y differ from the device certificate's "
-                           "public key");
-        goto out;
+    if (CRYPTO_memcmp(dc.xy, xy0, 64) != 0) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_KEY, -1, "key",
+                             "kid 0 x/y differ from the device "
+                             "certificate's public key");
     }
-    when = cert_when(dev, v->now);
-    if (when != 0) {
-        rc = tc_detail_set(d, TC_ERR_MANIFEST_DATES, -1, "dates",
-                           "device certificate %s", when < 0
-                                                        ? "is not yet valid"
-                                                        : "has expired");
-        goto out;
+    if (EC_POINT_oct2point(v->p256, v->point, dc.point.p, dc.point.n,
+                           NULL) != 1) {
+        ERR_clear_error();
+        return tc_detail_set(d, TC_ERR_MANIFEST_KEY, -1, "key",
+                             "the device certificate's key is not a point "
+                             "on P-256");
+    }
+    if ((int64_t)v->now < dc.not_before || (int64_t)v->now > dc.not_after) {
+        return tc_detail_set(d, TC_ERR_MANIFEST_DATES, -1, "dates",
+                             "device certificate %s",
+                             (int64_t)v->now < dc.not_before
+                                 ? "is not yet valid"
+                                 : "has expired");
     }
     r->device_der = v->dev.data;
     r->device_len = v->dev.len;
     r->signer_der = sig->der;
     r->signer_len = sig->der_len;
-    rc = TC_OK;
-out:
-    ERR_clear_error();
-    X509_free(dev);
-    return rc;
+    return TC_OK;
 }
 
-/* One entry's text; fills r (whose pointers borrow from v). */
-static int
-verify_entry(struct tc_manifest_verifier *v, const char *text, size_t n,
-             struct tc_manifest_result *r, struct tc_detail *d)
+/*
+ * A view's string as a NUL-terminated copy in v->texts, for the result;
+ * NULL when absent or not a string.
+ */
+static const char *
+text_of(struct tc_manifest_verifier *v, const struct tc_mf_sv *sv)
 {
-    struct signer_ent *signer = NULL;
-    const char *pay_b64 = NULL;
-    size_t pay_len = 0;
-    const char *uid;
-    size_t uid_len;
-    const json_t *ver;
-    const json_t *set;
-    const json_t *x5c = NULL;
-    uint8_t sn[9];
-    uint8_t xy0[64];
-    size_t got;
-    int perr;
-    int rc;
+    size_t at = v->texts.len;
 
-    json_decref(v->entry);
-    json_decref(v->payload);
-    v->entry = NULL;
-    v->payload = NULL;
-    if (n == 0 || text[0] != '{') {
-        return tc_detail_set(d, TC_ERR_MANIFEST_NOT_OBJECT, r->offset,
-                             "shape", "entry starts with '%c', not '{'",
-                             n > 0 && text[0] >= 0x20 && text[0] < 0x7f
-                                 ? text[0]
-                                 : '?');
+    if (sv->type != TC_MF_STRING ||
+        tc_buf_append(&v->texts, sv->p, sv->n) != TC_OK ||
+        tc_buf_append(&v->texts, "", 1) != TC_OK) {
+        return NULL;
+    }
+    return (const char *)v->texts.data + at;
+}
+
+/* The envelope view: the fast reader, else jansson (kept in v->entry). */
+static int
+read_env(struct tc_manifest_verifier *v, const char *text, size_t n,
+         struct tc_mf_env *e, struct tc_manifest_result *r,
+         struct tc_detail *d)
+{
+    int perr;
+
+    if (tc_mf_env_fast(text, n, e)) {
+        return TC_OK;
     }
     v->entry = tc_json_parse(text, n, TC_MANIFEST_ENTRY_MAX,
                              TC_MANIFEST_DEPTH_MAX, &perr, d);
@@ -862,30 +1058,81 @@ verify_entry(struct tc_manifest_verifier *v, const char *text, size_t n,
         }
         return perr;
     }
+    tc_mf_env_json(v->entry, e);
+    return TC_OK;
+}
 
-    rc = check_jws(v, v->entry, r, &signer, &pay_b64, &pay_len, d);
+/* The payload view, likewise; any failure means "not a JSON object". */
+static int
+read_pay(struct tc_manifest_verifier *v, struct tc_mf_pay *pv)
+{
+    const char *text = (const char *)v->pay.data;
+    int perr;
+
+    if (tc_mf_pay_fast(text, v->pay.len, pv)) {
+        return pv->is_object;
+    }
+    v->payload = tc_json_parse(text, v->pay.len, TC_MANIFEST_ENTRY_MAX,
+                               TC_MANIFEST_DEPTH_MAX, &perr, NULL);
+    if (!json_is_object(v->payload)) {
+        return 0;
+    }
+    tc_mf_pay_json(v->payload, pv);
+    return 1;
+}
+
+/* One entry's text; fills r (whose pointers borrow from v). */
+static int
+verify_entry(struct tc_manifest_verifier *v, const char *text, size_t n,
+             struct tc_manifest_result *r, struct tc_detail *d)
+{
+    struct signer_ent *signer = NULL;
+    struct tc_mf_env *e = &v->env;
+    struct tc_mf_pay *pv = &v->pv;
+    const struct tc_mf_key *k0 = NULL;
+    const char *uid;
+    uint8_t sn[9];
+    uint8_t xy0[64];
+    size_t got;
+    size_t first = 0;
+    int rc;
+
+    json_decref(v->entry);
+    json_decref(v->payload);
+    v->entry = NULL;
+    v->payload = NULL;
+    v->texts.len = 0;
+    if (n == 0 || text[0] != '{') {
+        return tc_detail_set(d, TC_ERR_MANIFEST_NOT_OBJECT, r->offset,
+                             "shape", "entry starts with '%c', not '{'",
+                             n > 0 && text[0] >= 0x20 && text[0] < 0x7f
+                                 ? text[0]
+                                 : '?');
+    }
+    rc = read_env(v, text, n, e, r, d);
+    if (rc != TC_OK) {
+        return rc;
+    }
+    rc = check_jws(v, e, r, &signer, d);
     if (rc != TC_OK) {
         return rc;
     }
 
     /* The signed payload: from here every value is the signer's word. */
-    if (decode(pay_b64, pay_len, 1, &v->pay) != TC_OK) {
+    if (decode(e->pay.p, e->pay.n, 1, &v->pay) != TC_OK) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "payload is not base64url of at most %d bytes",
                              TC_MANIFEST_ENTRY_MAX);
     }
-    v->payload = tc_json_parse((const char *)v->pay.data, v->pay.len,
-                               TC_MANIFEST_ENTRY_MAX, TC_MANIFEST_DEPTH_MAX,
-                               &perr, NULL);
-    if (!json_is_object(v->payload)) {
+    if (!read_pay(v, pv)) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "payload is not a JSON object");
     }
-    r->model = tc_json_str(v->payload, "model");
-    r->part_number = tc_json_str(v->payload, "partNumber");
-    r->timestamp = tc_json_str(v->payload, "provisioningTimestamp");
-    uid = str_of(v->payload, "uniqueId", &uid_len);
-    if (uid == NULL || !is_unique_id(uid, uid_len)) {
+    r->model = text_of(v, &pv->model);
+    r->part_number = text_of(v, &pv->part);
+    r->timestamp = text_of(v, &pv->ts);
+    uid = text_of(v, &pv->uid);
+    if (uid == NULL || !is_unique_id(uid, pv->uid.n)) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "payload uniqueId is not 18 lower-case hex "
                              "digits");
@@ -901,36 +1148,52 @@ verify_entry(struct tc_manifest_verifier *v, const char *text, size_t n,
     }
     tc_hex_decode(uid, 18, sn, sizeof(sn), &got, NULL);
 
-    ver = json_object_get(v->payload, "version");
-    r->version = json_is_integer(ver) ? (int)json_integer_value(ver) : 0;
+    /* One chip, one entry: a later entry with the same id fails. */
+    rc = seen_add(v, sn, r->index, &first);
+    if (rc == TC_ERR_MANIFEST_DUPLICATE) {
+        return tc_detail_set(d, rc, -1, "uniqueId",
+                             "uniqueId %s already appears in entry %zu",
+                             uid, first);
+    }
+    if (rc == TC_ERR_TOO_BIG) {
+        return tc_detail_set(d, rc, -1, "uniqueId",
+                             "more than %d distinct uniqueIds in one file",
+                             TC_MANIFEST_UNIQUE_MAX);
+    }
+    if (rc != TC_OK) {
+        return tc_detail_set(d, rc, -1, "uniqueId",
+                             "no memory for the table of uniqueIds");
+    }
+
+    r->version = pv->version.type == TC_MF_INTEGER &&
+                         pv->version.i >= 0 && pv->version.i <= 1000
+                     ? (int)pv->version.i
+                     : 0;
     if (r->version != 1 && r->version != 2) {
         return tc_detail_set(d, TC_ERR_MANIFEST_VERSION, -1, "version",
                              "payload version must be the integer 1 or 2");
     }
-    if ((r->model == NULL && json_object_get(v->payload, "model") != NULL) ||
-        (r->part_number == NULL &&
-         json_object_get(v->payload, "partNumber") != NULL) ||
-        (r->timestamp == NULL &&
-         json_object_get(v->payload, "provisioningTimestamp") != NULL)) {
+    if ((r->model == NULL && pv->model.type != TC_MF_ABSENT) ||
+        (r->part_number == NULL && pv->part.type != TC_MF_ABSENT) ||
+        (r->timestamp == NULL && pv->ts.type != TC_MF_ABSENT)) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "model, partNumber and provisioningTimestamp "
                              "must be strings");
     }
 
     /* Version 2 may carry no key set: nothing more to check. */
-    set = json_object_get(v->payload, "publicKeySet");
-    if (set == NULL && r->version == 2) {
+    if (!pv->set_present && r->version == 2) {
         return TC_OK;
     }
-    if (set == NULL) {
+    if (!pv->set_present) {
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "version 1 entry without publicKeySet");
     }
-    rc = check_keys(set, xy0, &x5c, d);
+    rc = check_keys(pv, xy0, &k0, d);
     if (rc != TC_OK) {
         return rc;
     }
-    return check_certs(v, x5c, sn, xy0, r, d);
+    return check_certs(v, k0, sn, xy0, r, d);
 }
 
 /* Glue between the splitter and the caller's callback. */

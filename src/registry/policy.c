@@ -82,7 +82,7 @@ reg_policy_check_document(const char *doc, size_t len, struct tc_detail *d)
     if (rc == TC_ERR_NOMEM) {
         return rc;
     }
-    if (d != NULL) {
+    if (d != NULL && d->field[0] == '\0') {
         snprintf(d->field, sizeof(d->field), "policyDocument");
     }
     return TC_ERR_REG_MALFORMED_POLICY;

@@ -131,5 +131,6 @@ P
 [ $? = 1 ] && [ -f y/0123f2408ea1fcf201.pem ] &&
     [ ! -f y/0123aabbccddeeff01.pem ] || fail "extract must skip bad entry"
 "$T" manifest create --se unix:/nonexistent -o z.json 2>o
-[ $? = 1 ] && grep -q "not available" o || fail "--se message"
+[ $? = 1 ] && grep -q "unix:/nonexistent" o || fail "--se must name the chip"
+[ ! -f z.json ] || fail "a failed --se must write no manifest"
 echo "manifest round trip ok"

@@ -963,3 +963,128 @@ TC_TEST(manifest_create_and_signer_refusals)
     tc_buf_clear(&out, 0);
     fx_clear(&f);
 }
+
+TC_TEST(manifest_duplicate_unique_ids)
+{
+    struct fx f;
+    struct tc_manifest_verifier *v;
+    struct tc_buf m;
+    struct got g;
+    const char *body;
+    int i;
+
+    CHECK(fx_init(&f, 365));
+    v = verifier(&f, f.root);
+
+    /* The two entries, then the first twice more: 2 and 3 repeat 0. */
+    body = strchr((char *)f.file.data, '{');
+    tc_buf_init(&m, 1 << 20);
+    tc_buf_append(&m, f.file.data, f.file.len - 2);
+    for (i = 0; i < 2; i++) {
+        tc_buf_append_str(&m, ",\n  ");
+        tc_buf_append(&m, body, (size_t)(strstr(body, "\n  }") - body) + 4);
+    }
+    tc_buf_append_str(&m, "\n]");
+    CHECK_EQ_INT(run(v, (char *)m.data, m.len, &g), TC_OK);
+    CHECK_EQ_INT(g.n, 4);
+    CHECK_EQ_INT(g.err[0], TC_OK);
+    CHECK_EQ_INT(g.err[1], TC_OK);
+    CHECK_EQ_INT(g.err[2], TC_ERR_MANIFEST_DUPLICATE);
+    CHECK_EQ_INT(g.err[3], TC_ERR_MANIFEST_DUPLICATE);
+    CHECK_EQ_STR(g.uid[2], "0123f2408ea1fcf201");
+    CHECK(strstr(g.text[3], "entry 0") != NULL);
+    CHECK(!g.has_cert[2]);
+
+    /* A new run forgets the ids of the last one. */
+    CHECK_EQ_INT(run(v, (char *)f.file.data, f.file.len, &g), TC_OK);
+    CHECK_EQ_INT(g.err[0], TC_OK);
+    tc_buf_clear(&m, 0);
+    tc_manifest_verifier_free(v);
+    fx_clear(&f);
+}
+
+/* Replace the first occurrence of from in b's text by to. */
+static void
+replace_first(struct tc_buf *b, const char *from, const char *to)
+{
+    char *at = strstr((char *)b->data, from);
+    struct tc_buf o;
+
+    if (at == NULL) {
+        return;
+    }
+    tc_buf_init(&o, 1 << 20);
+    tc_buf_append(&o, b->data, (size_t)(at - (char *)b->data));
+    tc_buf_append_str(&o, to);
+    tc_buf_append_str(&o, at + strlen(from));
+    b->len = 0;
+    tc_buf_append(b, o.data, o.len);
+    tc_buf_append(b, "", 1);
+    b->len--;
+    tc_buf_clear(&o, 0);
+}
+
+TC_TEST(manifest_fast_reader_falls_back_exactly)
+{
+    struct fx f;
+    struct tc_manifest_verifier *v;
+    struct tc_buf p;
+    struct got g;
+    char prot[300];
+    const char *u0 = "0123f2408ea1fcf201";
+
+    CHECK(fx_init(&f, 365));
+    v = verifier(&f, f.root);
+    prot_compact(prot, sizeof(prot), f.ms->kid, f.ms->x5t);
+    tc_buf_init(&p, 1 << 20);
+
+    /* An escaped slash in x5c, a unicode escape, a real: jansson reads. */
+    payload_v1(&p, u0, f.id[0].pubkeys[0], f.dev_der[0], f.dev_len[0],
+               f.ca_der, f.ca_len, "1");
+    CHECK(strchr((char *)p.data, '/') != NULL);
+    replace_first(&p, "/", "\\/");
+    replace_first(&p, "\"ATECC608C\"", "\"ATECC\\u0036\\u00308C\"");
+    CHECK_EQ_INT(forged(&f, v, u0, prot, (char *)p.data, &g), TC_OK);
+    CHECK(g.has_cert[0]);
+    p.len = 0;
+    payload_v1(&p, u0, f.id[0].pubkeys[0], f.dev_der[0], f.dev_len[0],
+               f.ca_der, f.ca_len, "1.0");
+    CHECK_EQ_INT(forged(&f, v, u0, prot, (char *)p.data, &g),
+                 TC_ERR_MANIFEST_VERSION);
+
+    /* A key given twice in the payload is jansson's parse error. */
+    p.len = 0;
+    payload_v1(&p, u0, f.id[0].pubkeys[0], f.dev_der[0], f.dev_len[0],
+               f.ca_der, f.ca_len, "1");
+    replace_first(&p, "\"model\"", "\"model\":\"x\",\"model\"");
+    CHECK_EQ_INT(forged(&f, v, u0, prot, (char *)p.data, &g),
+                 TC_ERR_MANIFEST_SHAPE);
+
+    /* A key given twice in the envelope. */
+    {
+        static const char twice[] =
+            "[{\"header\":{\"uniqueId\":\"a\"},\"header\":{}}]";
+
+        CHECK_EQ_INT(run(v, twice, strlen(twice), &g), TC_OK);
+    }
+    CHECK_EQ_INT(g.err[0], TC_ERR_PARSE);
+
+    /* x5c of three certificates, and x5c on kid 1. */
+    p.len = 0;
+    payload_v1(&p, u0, f.id[0].pubkeys[0], f.dev_der[0], f.dev_len[0],
+               f.ca_der, f.ca_len, "1");
+    replace_first(&p, "\"]},", "\",\"QUJD\"]},");
+    CHECK_EQ_INT(forged(&f, v, u0, prot, (char *)p.data, &g),
+                 TC_ERR_MANIFEST_SHAPE);
+    p.len = 0;
+    payload_v1(&p, u0, f.id[0].pubkeys[0], f.dev_der[0], f.dev_len[0],
+               f.ca_der, f.ca_len, "1");
+    replace_first(&p, "{\"kid\":\"1\",", "{\"kid\":\"1\",\"x5c\":[],");
+    CHECK_EQ_INT(forged(&f, v, u0, prot, (char *)p.data, &g),
+                 TC_ERR_MANIFEST_SHAPE);
+    CHECK(strstr(g.text[0], "only kid 0") != NULL);
+
+    tc_buf_clear(&p, 0);
+    tc_manifest_verifier_free(v);
+    fx_clear(&f);
+}

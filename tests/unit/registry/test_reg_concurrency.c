@@ -16,8 +16,8 @@
 #define ROUNDS 60
 
 static const char *doc =
-    "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"iot:*\","
-    "\"Resource\":\"*\"}}";
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+    "\"Action\":\"iot:*\",\"Resource\":\"*\"}}";
 
 /* One writer's work: things, certificates, policies and attachments. */
 static int

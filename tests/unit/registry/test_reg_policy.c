@@ -20,23 +20,29 @@ TC_TEST(registry_policy_documents)
         const char *doc;
         const char *field;
     } bad[] = {
+        /* the policy engine decides; its path names the element */
         {"", "policyDocument"},
         {"{", "policyDocument"},
-        {"[]", "policyDocument"},
-        {"{\"Statement\":[]}", "Statement"},
-        {"{\"Statement\":{\"Effect\":\"Maybe\",\"Action\":\"a\","
-         "\"Resource\":\"r\"}}",
-         "Effect"},
-        {"{\"Statement\":{\"Effect\":\"Allow\",\"Resource\":\"r\"}}",
-         "NotAction"},
-        {"{\"Statement\":{\"Effect\":\"Allow\",\"Action\":[1],"
-         "\"Resource\":\"r\"}}",
-         "Action"},
-        {"{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"a\"}}",
-         "NotResource"},
-        {"{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"a\","
-         "\"Resource\":\"r\",\"Condition\":[]}}",
-         "Condition"},
+        {"[]", "(document)"},
+        {"{\"Statement\":[]}", "Version"},
+        {"{\"Version\":\"2012-10-17\",\"Statement\":[]}", "Statement"},
+        {"{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Maybe\","
+         "\"Action\":\"iot:Connect\",\"Resource\":\"*\"}}",
+         "Statement.Effect"},
+        {"{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+         "\"Allow\",\"Resource\":\"*\"}}",
+         "Statement"},
+        {"{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+         "\"Allow\",\"Action\":[1],"
+         "\"Resource\":\"*\"}}",
+         "Statement.Action[0]"},
+        {"{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+         "\"Allow\",\"Action\":\"iot:Connect\"}}",
+         "Statement"},
+        {"{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+         "\"Deny\",\"Action\":\"iot:Connect\","
+         "\"Resource\":\"*\",\"Condition\":[]}}",
+         "Statement.Condition"},
         {"{\"Version\":1,\"Statement\":{}}", "Version"},
     };
     struct tc_registry *reg = regt_open(NULL, 0);
@@ -56,9 +62,10 @@ TC_TEST(registry_policy_documents)
     big = malloc(5000);
     CHECK(big != NULL);
     snprintf(big, 5000,
-             "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"a\","
-             "\"Resource\":\"%0*d\"}}",
-             2048 - 59, 0);
+             "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+             "\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":"
+             "\"arn:aws:iot:us-east-1:123456789012:topic/%0*d\"}}",
+             2048 - 92 - 41, 0);
     CHECK_EQ_INT(strlen(big), 2048);
     CHECK_EQ_INT(
         tc_registry_policy_create(reg, "big", big, strlen(big), NULL, &d),
@@ -380,8 +387,8 @@ TC_TEST(registry_jitp_one_transaction)
     j.cert_pem_len = strlen(withchain);
     j.thing_name = "0123ABCD";
     j.policy_name = "Kit_Policy";
-    j.policy_doc = "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"*\","
-                   "\"Resource\":\"*\"}}";
+    j.policy_doc = "{\"Version\":\"2012-10-17\",\"Statement\":{"
+                   "\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}}";
     j.policy_doc_len = strlen(j.policy_doc);
     CHECK_EQ_INT(tc_registry_jitp_apply(reg, &j, id, &d),
                  TC_ERR_REG_ALREADY_EXISTS);
