@@ -4,29 +4,51 @@
  * packets, status codes, slot geometry, address encoding. Pure functions;
  * no I/O.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "thingcore/atca.h"
 #include "thingcore/err.h"
+
+/*
+ * The chip's CRC feeds each byte LSB first into an MSB-first register: the
+ * same as the plain MSB-first CRC of the bit-reversed byte, so a 256-entry
+ * table of that CRC does a byte per step. The table is built once, from
+ * the bit-by-bit definition.
+ */
+static uint16_t crc_table[256];
+static uint8_t reverse_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void
+crc_init(void)
+{
+    unsigned i;
+    int bit;
+
+    for (i = 0; i < 256; i++) {
+        uint16_t reg = (uint16_t)(i << 8);
+        uint8_t rev = 0;
+
+        for (bit = 0; bit < 8; bit++) {
+            reg = (uint16_t)((reg & 0x8000) ? (reg << 1) ^ 0x8005 : reg << 1);
+            rev = (uint8_t)(rev << 1 | ((i >> bit) & 1));
+        }
+        crc_table[i] = reg;
+        reverse_table[i] = rev;
+    }
+}
 
 uint16_t
 tc_atca_crc(const uint8_t *p, size_t n)
 {
     uint16_t reg = 0;
     size_t i;
-    int bit;
 
-    /* Input bits LSB first into an MSB-first register, polynomial 0x8005. */
+    pthread_once(&crc_once, crc_init);
     for (i = 0; i < n; i++) {
-        for (bit = 0; bit < 8; bit++) {
-            unsigned in = (p[i] >> bit) & 1u;
-            unsigned top = reg >> 15;
-
-            reg = (uint16_t)(reg << 1);
-            if (in != top) {
-                reg ^= 0x8005;
-            }
-        }
+        reg = (uint16_t)(reg << 8 ^
+                         crc_table[(reg >> 8) ^ reverse_table[p[i]]]);
     }
     return reg;
 }

@@ -40,14 +40,16 @@ struct kitproto {
     int fd;
     int is_socket;
     char where[160];  /* "unix:PATH" or "kit:DEVICE", for messages */
-    unsigned pending; /* replies owed for lines already written */
+    unsigned pending; /* replies owed for lines already queued or written */
     enum owed owed[KIT_OWED_MAX];
+    size_t corked;    /* owed lines not yet written, sent with the next */
+    char cork[KIT_OWED_MAX * 8];
     size_t in_len;
     char in[TC_KIT_LINE_MAX];
 };
 
 static int
-send_all(struct kitproto *kp, const char *p, size_t n, struct tc_detail *d)
+write_all(struct kitproto *kp, const char *p, size_t n, struct tc_detail *d)
 {
     while (n > 0) {
         ssize_t w;
@@ -70,6 +72,31 @@ send_all(struct kitproto *kp, const char *p, size_t n, struct tc_detail *d)
         n -= (size_t)w;
     }
     return TC_OK;
+}
+
+/*
+ * Send lines, preceded by the corked wake and idle lines: one write, so
+ * the kit sees the whole sequence at once and answers it in one go.
+ */
+static int
+send_all(struct kitproto *kp, const char *p, size_t n, struct tc_detail *d)
+{
+    char buf[KIT_OWED_MAX * 8 + 4 * TC_KIT_LINE_MAX];
+    int rc;
+
+    if (kp->corked == 0) {
+        return write_all(kp, p, n, d);
+    }
+    if (kp->corked + n > sizeof(buf)) {
+        rc = write_all(kp, kp->cork, kp->corked, d);
+        kp->corked = 0;
+        return rc == TC_OK ? write_all(kp, p, n, d) : rc;
+    }
+    memcpy(buf, kp->cork, kp->corked);
+    memcpy(buf + kp->corked, p, n);
+    rc = write_all(kp, buf, kp->corked + n, d);
+    kp->corked = 0;
+    return rc;
 }
 
 /*
@@ -208,20 +235,27 @@ settle(struct kitproto *kp, struct tc_detail *d)
     return rc;
 }
 
-/* Write a line whose reply is collected later; flushes a full queue. */
+/*
+ * Queue a line whose reply is collected later: it goes out with the next
+ * command (or at close), so wake, command and idle share one write.
+ */
 static int
 send_owed(struct kitproto *kp, const char *line, size_t len, enum owed what,
           struct tc_detail *d)
 {
     int rc = TC_OK;
 
-    if (kp->pending == KIT_OWED_MAX) {
-        rc = settle(kp, d);
+    if (kp->pending == KIT_OWED_MAX ||
+        kp->corked + len > sizeof(kp->cork)) {
+        rc = write_all(kp, kp->cork, kp->corked, d);
+        kp->corked = 0;
+        if (rc == TC_OK) {
+            rc = settle(kp, d);
+        }
     }
     if (rc == TC_OK) {
-        rc = send_all(kp, line, len, d);
-    }
-    if (rc == TC_OK) {
+        memcpy(kp->cork + kp->corked, line, len);
+        kp->corked += len;
         kp->owed[kp->pending++] = what;
     }
     return rc;
@@ -390,6 +424,11 @@ kp_close(void *ctx)
      * does not read them as its own answers.
      */
     if (kp->fd >= 0) {
+        if (kp->corked > 0 &&
+            write_all(kp, kp->cork, kp->corked, NULL) != TC_OK) {
+            kp->pending = 0;
+        }
+        kp->corked = 0;
         (void)settle(kp, NULL);
         close(kp->fd);
     }
