@@ -89,6 +89,17 @@ int tc_provision_register(struct tc_apiclient *api,
                           struct tc_provision_result *res,
                           struct tc_detail *d);
 
+/*
+ * Only the steps every device shares, once before many devices (bulk
+ * import): the endpoint (res receives it with the region and account),
+ * the thing type and the policy (o's policy_name and update_policy), each
+ * reported through o's callback as tc_provision_register does.
+ */
+int tc_provision_prepare(struct tc_apiclient *api,
+                         const struct tc_provision_opts *o,
+                         struct tc_provision_result *res,
+                         struct tc_detail *d);
+
 /* The JITP template body for Trust&GO devices (thing name from the CN). */
 const char *tc_provision_jitp_template(void);
 

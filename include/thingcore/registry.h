@@ -904,4 +904,65 @@ int tc_registry_events_since(struct tc_registry *reg, long long after,
 int tc_registry_events_max_seq(struct tc_registry *reg, long long *out,
                                struct tc_detail *d);
 
+/* ------------------------------------------------------------------ */
+/* Bulk registration (thingcore's own operation, not an AWS one) */
+
+/* Most entries one tc_registry_bulk_register call takes. */
+#define TC_REG_BULK_MAX 500
+/* Longest reason a rejected entry carries, with its NUL. */
+#define TC_REG_BULK_REASON_MAX 256
+
+/*
+ * One device to register; all pointers borrowed for the call. Entries
+ * that share a chain should pass the same chain_pem pointer: it is parsed
+ * once per call, not once per entry.
+ */
+struct tc_reg_bulk_entry {
+    const char *thing_name;
+    const char *cert_pem; /* the device certificate (then any chain) */
+    size_t cert_pem_len;
+    const char *chain_pem; /* more chain certificates, or NULL */
+    size_t chain_pem_len;
+};
+
+enum tc_reg_bulk_outcome {
+    TC_REG_BULK_REJECTED = 0, /* nothing of this entry was changed */
+    TC_REG_BULK_REGISTERED,   /* created or completed now */
+    TC_REG_BULK_ALREADY       /* everything was already as wanted */
+};
+
+/* What became of one entry (caller-owned storage, filled here). */
+struct tc_reg_bulk_result {
+    int outcome;                         /* enum tc_reg_bulk_outcome */
+    int err;                             /* TC_OK unless rejected */
+    char cert_id[TC_REG_CERT_ID_LEN];    /* "" when the PEM did not parse */
+    char reason[TC_REG_BULK_REASON_MAX]; /* why it was rejected, else "" */
+};
+
+/*
+ * Register n devices (at most TC_REG_BULK_MAX) in ONE write transaction,
+ * each the way the single operations would leave it: the certificate
+ * registered without a CA (SNI_ONLY) and ACTIVE, policy attached to it,
+ * thing thing_name of type thing_type, the certificate attached to the
+ * thing (NON_EXCLUSIVE). An entry that is partly present is completed; an
+ * entry already whole is TC_REG_BULK_ALREADY and writes nothing.
+ *
+ * Each entry runs in its own savepoint: one that cannot be registered (a
+ * bad name or certificate, a REVOKED or PENDING_TRANSFER certificate, a
+ * thing of another type, or any error of the single operations) is rolled
+ * back alone, REJECTED with its code and reason, and the rest still
+ * applies. The event log receives the rows the single operations write.
+ * Because the batch commits as a whole, a crash leaves every device of it
+ * either fully registered or untouched.
+ *
+ * thing_type must exist and not be deprecated, policy must exist
+ * (NOT_FOUND / INVALID_REQUEST for the whole call, nothing written); a
+ * database failure also fails the whole call. out (n of them) is filled.
+ */
+int tc_registry_bulk_register(struct tc_registry *reg, const char *thing_type,
+                              const char *policy,
+                              const struct tc_reg_bulk_entry *in, size_t n,
+                              struct tc_reg_bulk_result *out,
+                              struct tc_detail *d);
+
 #endif

@@ -12,8 +12,9 @@
  *     "devices": [ { "thingName": NAME,
  *                    "certificatePem": PEM,          device certificate
  *                    "chain": INDEX }, ... ] }       optional, into chains
- * A device's certificate is registered with chains[INDEX] appended, so a
- * batch carries its signer certificate once rather than per device.
+ * A device's certificate is registered with chains[INDEX] as its chain,
+ * so a batch carries its signer certificate once rather than per device
+ * (and the core parses it once).
  * Answer:
  *   { "results": [ { "thingName", "certificateId",
  *                    "status": "REGISTERED" | "ALREADY_PRESENT" |
@@ -78,16 +79,13 @@ read_chains(struct api_call *c, const char **chains, size_t *n)
     return TC_OK;
 }
 
-/* devices[i] into e, its certificate and chain joined in *pem (owned). */
+/* devices[i] into e; pointers borrowed from the body. */
 static int
 read_device(struct api_call *c, json_t *o, size_t i, const char **chains,
-            size_t nchains, struct tc_reg_bulk_entry *e, char **pem)
+            size_t nchains, struct tc_reg_bulk_entry *e)
 {
     json_t *idx;
     const char *cert;
-    const char *chain = "";
-    size_t clen;
-    size_t xlen;
 
     if (!json_is_object(o)) {
         return tc_detail_set(&c->d, TC_ERR_API_BAD_REQUEST, -1, "devices",
@@ -98,6 +96,8 @@ read_device(struct api_call *c, json_t *o, size_t i, const char **chains,
     if (e->thing_name == NULL || cert == NULL) {
         return TC_ERR_API_BAD_REQUEST;
     }
+    e->cert_pem = cert;
+    e->cert_pem_len = strlen(cert);
     idx = json_object_get(o, "chain");
     if (idx != NULL && !json_is_null(idx)) {
         if (!json_is_integer(idx) || json_integer_value(idx) < 0 ||
@@ -107,22 +107,11 @@ read_device(struct api_call *c, json_t *o, size_t i, const char **chains,
                                  "(0 to %zu)",
                                  i, nchains > 0 ? nchains - 1 : 0);
         }
-        chain = chains[json_integer_value(idx)];
-    }
 
-    /* The registry bounds the joined text again (TC_REG_PEM_MAX). */
-    clen = strlen(cert);
-    xlen = strlen(chain);
-    *pem = malloc(clen + xlen + 2);
-    if (*pem == NULL) {
-        return tc_detail_set(&c->d, TC_ERR_NOMEM, -1, "devices",
-                             "no memory");
+        /* The same pointer for every device: parsed once per batch. */
+        e->chain_pem = chains[json_integer_value(idx)];
+        e->chain_pem_len = strlen(e->chain_pem);
     }
-    memcpy(*pem, cert, clen);
-    (*pem)[clen] = '\n';
-    memcpy(*pem + clen + 1, chain, xlen + 1);
-    e->cert_pem = *pem;
-    e->cert_pem_len = clen + 1 + xlen;
     return TC_OK;
 }
 
@@ -171,7 +160,6 @@ h_bulk_register(struct api_call *c)
     const char *chains[CHAINS_MAX];
     const char *type = NULL;
     const char *policy = NULL;
-    char **pems = NULL;
     json_t *devices = json_object_get(c->body, "devices");
     size_t nchains = 0;
     size_t n = 0;
@@ -197,14 +185,13 @@ h_bulk_register(struct api_call *c)
     n = json_array_size(devices);
     entries = calloc(n, sizeof(*entries));
     results = calloc(n, sizeof(*results));
-    pems = calloc(n, sizeof(*pems));
-    if (entries == NULL || results == NULL || pems == NULL) {
+    if (entries == NULL || results == NULL) {
         rc = tc_detail_set(&c->d, TC_ERR_NOMEM, -1, "devices", "no memory");
         goto cleanup;
     }
     for (i = 0; rc == TC_OK && i < n; i++) {
         rc = read_device(c, json_array_get(devices, i), i, chains, nchains,
-                         &entries[i], &pems[i]);
+                         &entries[i]);
     }
     if (rc == TC_OK) {
         rc = tc_registry_bulk_register(c->reg, type, policy, entries, n,
@@ -219,10 +206,6 @@ h_bulk_register(struct api_call *c)
     }
 
 cleanup:
-    for (i = 0; pems != NULL && i < n; i++) {
-        free(pems[i]);
-    }
-    free(pems);
     free(entries);
     free(results);
     return rc;

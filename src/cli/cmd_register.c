@@ -108,57 +108,6 @@ der_to_pem(const uint8_t *der, size_t len)
     return out;
 }
 
-/*
- * The API client, as the aws command would find its way: the AWS_*
- * variables and THINGCORE_ENDPOINT_URL (what `thingcore env` exports), or
- * a data directory (--data, or the default one when no variables are set).
- */
-static int
-open_api(const struct reg_opts *o, struct tc_datadir *dd, int *have_dd,
-         struct tc_apiclient **api, struct tc_detail *d)
-{
-    const char *key = getenv("AWS_ACCESS_KEY_ID");
-    const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
-    const char *url = o->endpoint_url;
-    char path[4096];
-    int rc;
-
-    if (url == NULL) {
-        url = getenv("THINGCORE_ENDPOINT_URL");
-    }
-    if (url == NULL) {
-        url = getenv("AWS_ENDPOINT_URL");
-    }
-    *have_dd = 0;
-    if (o->data == NULL && key != NULL && secret != NULL && url != NULL) {
-        struct tc_apiclient_config cfg;
-        const char *region = getenv("AWS_DEFAULT_REGION");
-
-        memset(&cfg, 0, sizeof(cfg));
-        cfg.endpoint_url = url;
-        cfg.access_key_id = key;
-        cfg.secret = secret;
-        cfg.region = region != NULL ? region : getenv("AWS_REGION");
-        cfg.ca_file = getenv("AWS_CA_BUNDLE");
-        if (cfg.region == NULL) {
-            cfg.region = "us-east-1";
-        }
-        return tc_apiclient_new(&cfg, api, d);
-    }
-    rc = tc_datadir_default_path(o->data, path, sizeof(path), d);
-    if (rc == TC_OK) {
-        rc = tc_datadir_load(path, dd, d);
-    }
-    if (rc != TC_OK) {
-        return tc_detail_set(d, TC_ERR_API_DATADIR, -1, "credentials",
-                             "no credentials: set them with 'eval "
-                             "\"$(thingcore env)\"' (or give --data DIR "
-                             "of a running 'thingcore up')");
-    }
-    *have_dd = 1;
-    return tc_apiclient_for_datadir(dd, url, api, d);
-}
-
 /* The endpoint's root CA PEM for the firmware, and the MQTT port. */
 static int
 endpoint_ca(const struct reg_opts *o, const struct tc_datadir *dd,
@@ -597,7 +546,7 @@ cmd_register(int argc, char **argv)
     }
 
     /* 3. the API, then the manifest signed by this machine's signer */
-    rc = open_api(&o, &dd, &have_dd, &api, &d);
+    rc = cli_api_open(o.endpoint_url, o.data, &dd, &have_dd, &api, &d);
     if (rc == TC_OK) {
         rc = manifest_signer(api, &prog, &signer, &d);
     }

@@ -658,6 +658,48 @@ step_ca(struct run *r, const char *label, const char *pem, int auto_reg,
     return TC_OK;
 }
 
+static void
+run_init(struct run *r, struct tc_apiclient *api,
+         const struct tc_provision_device *dev,
+         const struct tc_provision_opts *o, struct tc_provision_result *res,
+         struct tc_detail *d)
+{
+    memset(res, 0, sizeof(*res));
+    r->api = api;
+    r->dev = dev;
+    r->o = o;
+    r->res = res;
+    r->d = d;
+    r->policy = o->policy_name != NULL ? o->policy_name : TC_PROVISION_POLICY;
+}
+
+/* What every device of the core shares: endpoint, thing type, policy. */
+static int
+shared_steps(struct run *r)
+{
+    int rc = step_endpoint(r);
+
+    if (rc == TC_OK) {
+        rc = step_thing_type(r);
+    }
+    if (rc == TC_OK) {
+        rc = step_policy(r);
+    }
+    return rc;
+}
+
+int
+tc_provision_prepare(struct tc_apiclient *api,
+                     const struct tc_provision_opts *o,
+                     struct tc_provision_result *res, struct tc_detail *d)
+{
+    struct tc_detail local;
+    struct run r;
+
+    run_init(&r, api, NULL, o, res, d != NULL ? d : &local);
+    return shared_steps(&r);
+}
+
 int
 tc_provision_register(struct tc_apiclient *api,
                       const struct tc_provision_device *dev,
@@ -670,21 +712,8 @@ tc_provision_register(struct tc_apiclient *api,
     char root_id[65];
     int rc;
 
-    memset(res, 0, sizeof(*res));
-    r.api = api;
-    r.dev = dev;
-    r.o = o;
-    r.res = res;
-    r.d = d != NULL ? d : &local;
-    r.policy = o->policy_name != NULL ? o->policy_name : TC_PROVISION_POLICY;
-
-    rc = step_endpoint(&r);
-    if (rc == TC_OK) {
-        rc = step_thing_type(&r);
-    }
-    if (rc == TC_OK) {
-        rc = step_policy(&r);
-    }
+    run_init(&r, api, dev, o, res, d != NULL ? d : &local);
+    rc = shared_steps(&r);
     if (rc != TC_OK || o->mode != TC_PROVISION_MAR) {
         if (rc == TC_OK) {
             rc = step_ca(&r, "root CA", dev->root_pem, 0, NULL, root_id);
