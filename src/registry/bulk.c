@@ -65,7 +65,7 @@ lookup(struct tc_registry *reg, const char *sql, const char *p1,
     if (ret == TC_OK && *found && out != NULL) {
         reg_col_copy(st, 0, out, cap);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -287,7 +287,7 @@ do_bulk(struct tc_registry *reg, void *arg, struct tc_detail *d)
             ret = reg_exec(reg, "RELEASE bulk_entry", d);
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 

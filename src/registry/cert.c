@@ -121,7 +121,7 @@ next_seq(struct tc_registry *reg, const char *table, long long *out,
     }
     ret = reg_step(reg, st, &row, table, d);
     *out = row ? sqlite3_column_int64(st, 0) : 1;
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -176,7 +176,7 @@ cert_load(struct tc_registry *reg, const char *id, struct tc_reg_cert *c,
                 tc_detail_set(d, TC_ERR_NOMEM, -1, "certificate", "no memory");
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -244,7 +244,7 @@ find_issuer(struct tc_registry *reg, X509 *x, char id[TC_REG_CERT_ID_LEN],
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -269,7 +269,7 @@ reg_do_cert_register(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
     reg_bind_text(st, 1, a->id);
     ret = reg_step(reg, st, &row, "certificate", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     st = NULL;
     if (ret != TC_OK) {
         return ret;
@@ -308,7 +308,7 @@ reg_do_cert_register(struct tc_registry *reg, void *arg, struct tc_detail *d)
         if (ret == TC_OK && row) {
             mode = mode_of(st, 0);
         }
-        sqlite3_finalize(st);
+        reg_finalize(reg, st);
         st = NULL;
         if (ret != TC_OK) {
             return ret;
@@ -360,7 +360,7 @@ reg_do_cert_register(struct tc_registry *reg, void *arg, struct tc_detail *d)
     sqlite3_bind_int64(st, 11, na);
     reg_bind_text(st, 12, gen);
     ret = reg_step(reg, st, NULL, "certificate", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret != TC_OK) {
         return ret;
     }
@@ -519,7 +519,7 @@ reg_do_cert_status(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     tc_reg_cert_clear(&c);
     return ret;
 }
@@ -569,7 +569,7 @@ count_where(struct tc_registry *reg, const char *table, const char *col,
     reg_bind_text(st, 1, id);
     ret = reg_step(reg, st, &row, table, d);
     *n = row ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -625,7 +625,7 @@ do_cert_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
         }
         reg_bind_text(st, 1, a->id);
         ret = reg_step(reg, st, NULL, "policy", d);
-        sqlite3_finalize(st);
+        reg_finalize(reg, st);
         st = NULL;
         if (ret != TC_OK) {
             goto cleanup;
@@ -646,7 +646,7 @@ do_cert_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     tc_reg_cert_clear(&c);
     return ret;
 }
@@ -756,7 +756,7 @@ do_cert_list(struct tc_registry *reg, void *arg, struct tc_detail *d)
         cert_row(reg, st, c, 0);
         last = sqlite3_column_int64(st, 10);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -893,7 +893,7 @@ ca_load(struct tc_registry *reg, const char *id, struct tc_reg_ca *c,
                                 "no memory");
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -1017,7 +1017,7 @@ do_ca_register(struct tc_registry *reg, void *arg, struct tc_detail *d)
     reg_bind_text(st, 14, in->role_arn);
     reg_bind_text(st, 15, in->template_name);
     ret = reg_step(reg, st, NULL, "caCertificate", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret != TC_OK) {
         return ret;
     }
@@ -1247,7 +1247,7 @@ do_ca_update(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     tc_reg_ca_clear(&c);
     return ret;
 }
@@ -1333,7 +1333,7 @@ do_ca_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     tc_reg_ca_clear(&c);
     return ret;
 }
@@ -1411,7 +1411,7 @@ do_ca_list(struct tc_registry *reg, void *arg, struct tc_detail *d)
         ca_row(reg, st, c, 0);
         last = sqlite3_column_int64(st, 10);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -1512,7 +1512,7 @@ do_ca_pems(struct tc_registry *reg, void *arg, struct tc_detail *d)
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 

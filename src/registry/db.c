@@ -177,13 +177,61 @@ int
 reg_prepare(struct tc_registry *reg, sqlite3_stmt **st, const char *sql,
             struct tc_detail *d)
 {
-    int rc = sqlite3_prepare_v2(reg->db, sql, -1, st, NULL);
+    struct reg_stmt *free_slot = NULL;
+    int i;
+    int rc;
 
+    /*
+     * Preparing costs more than most of what the registry then does with
+     * a statement, so each text is prepared once per connection. The
+     * pointer is only a hint: the text itself must match too.
+     */
+    for (i = 0; i < reg->ncache; i++) {
+        struct reg_stmt *c = &reg->cache[i];
+
+        if (c->sql == sql && !c->in_use &&
+            strcmp(sqlite3_sql(c->st), sql) == 0) {
+            c->in_use = 1;
+            *st = c->st;
+            return TC_OK;
+        }
+    }
+    if (reg->ncache < REG_STMT_CACHE) {
+        free_slot = &reg->cache[reg->ncache];
+    }
+    rc = sqlite3_prepare_v3(reg->db, sql, -1,
+                            free_slot != NULL ? SQLITE_PREPARE_PERSISTENT : 0,
+                            st, NULL);
     if (rc != SQLITE_OK) {
         *st = NULL;
         return reg_sql_err(reg, rc, "prepare", d);
     }
+    if (free_slot != NULL) {
+        free_slot->sql = sql;
+        free_slot->st = *st;
+        free_slot->in_use = 1;
+        reg->ncache++;
+    }
     return TC_OK;
+}
+
+void
+reg_finalize(struct tc_registry *reg, sqlite3_stmt *st)
+{
+    int i;
+
+    if (st == NULL) {
+        return;
+    }
+    for (i = 0; i < reg->ncache; i++) {
+        if (reg->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            reg->cache[i].in_use = 0;
+            return;
+        }
+    }
+    sqlite3_finalize(st);
 }
 
 int
@@ -328,7 +376,7 @@ reg_event(struct tc_registry *reg, const char *kind, const char *object_type,
     ret = reg_step(reg, st, NULL, "event", d);
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     free(text);
     json_decref(detail);
     return ret;
@@ -353,7 +401,7 @@ reg_meta_get(struct tc_registry *reg, const char *key, char *out, size_t cap,
         reg_col_copy(st, 0, out, cap);
         *found = 1;
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -374,7 +422,7 @@ reg_meta_set(struct tc_registry *reg, const char *key, const char *value,
     reg_bind_text(st, 1, key);
     reg_bind_text(st, 2, value);
     ret = reg_step(reg, st, NULL, "meta", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -557,7 +605,7 @@ migrate(struct tc_registry *reg, void *arg, struct tc_detail *d)
     if (ret == TC_OK && row) {
         version = sqlite3_column_int(st, 0);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret != TC_OK) {
         return ret;
     }
@@ -686,8 +734,13 @@ cleanup:
 void
 tc_registry_close(struct tc_registry *reg)
 {
+    int i;
+
     if (reg == NULL) {
         return;
+    }
+    for (i = 0; i < reg->ncache; i++) {
+        sqlite3_finalize(reg->cache[i].st);
     }
     sqlite3_close_v2(reg->db);
     free(reg);
@@ -852,7 +905,7 @@ read_events(struct tc_registry *reg, void *arg, struct tc_detail *d)
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -896,7 +949,7 @@ read_max_seq(struct tc_registry *reg, void *arg, struct tc_detail *d)
     if (ret == TC_OK && row) {
         *out = sqlite3_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 

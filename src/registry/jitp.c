@@ -46,7 +46,7 @@ do_jitp(struct tc_registry *reg, void *arg, struct tc_detail *d)
                                "registered");
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret != TC_OK) {
         return ret;
     }
@@ -277,7 +277,7 @@ do_chain_pems(struct tc_registry *reg, void *arg, struct tc_detail *d)
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 

@@ -136,7 +136,7 @@ policy_load(struct tc_registry *reg, const char *name, struct tc_reg_policy *p,
             ret = tc_detail_set(d, TC_ERR_NOMEM, -1, "policy", "no memory");
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -209,7 +209,7 @@ version_load(struct tc_registry *reg, const char *name, long long version,
             ret = tc_detail_set(d, TC_ERR_NOMEM, -1, "policy", "no memory");
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -231,7 +231,7 @@ count_of(struct tc_registry *reg, const char *sql, const char *a, long long *n,
     if (ret == TC_OK && row) {
         *n = sqlite3_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -258,7 +258,7 @@ insert_version(struct tc_registry *reg, const char *name, long long version,
     sqlite3_bind_double(st, 4, tc_now());
     reg_bind_text(st, 5, gen);
     ret = reg_step(reg, st, NULL, "policyVersion", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -306,7 +306,7 @@ reg_do_policy_create(struct tc_registry *reg, void *arg, struct tc_detail *d)
     sqlite3_bind_double(st, 2, tc_now());
     sqlite3_bind_double(st, 3, tc_now());
     ret = reg_step(reg, st, NULL, "policy", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret == TC_OK) {
         ret = insert_version(reg, a->name, 1, a->doc, a->len, d);
     }
@@ -422,7 +422,7 @@ do_policy_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
     reg_bind_text(st, 1, a->name);
     ret = reg_step(reg, st, NULL, "policy", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret == TC_OK) {
         ret = reg_event(reg, "policy.delete", "policy", a->name, NULL, d);
     }
@@ -514,7 +514,7 @@ policy_names(struct tc_registry *reg, struct pol_arg *a, int with_docs,
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -563,7 +563,7 @@ set_default(struct tc_registry *reg, const char *name, long long version,
     sqlite3_bind_double(st, 2, tc_now());
     reg_bind_text(st, 3, name);
     ret = reg_step(reg, st, NULL, "policy", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret != TC_OK) {
         return ret;
     }
@@ -592,7 +592,7 @@ do_version_create(struct tc_registry *reg, void *arg, struct tc_detail *d)
     reg_bind_text(st, 1, a->name);
     ret = reg_step(reg, st, &row, "policy", d);
     next = row ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     st = NULL;
     if (ret != TC_OK) {
         return ret;
@@ -626,7 +626,7 @@ do_version_create(struct tc_registry *reg, void *arg, struct tc_detail *d)
     sqlite3_bind_double(st, 2, tc_now());
     reg_bind_text(st, 3, a->name);
     ret = reg_step(reg, st, NULL, "policy", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     snprintf(v, sizeof(v), "%lld", next);
     if (ret == TC_OK) {
         ret = reg_event(reg, "policy.version_create", "policy", a->name,
@@ -754,7 +754,7 @@ do_version_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     tc_reg_policy_version_clear(&v);
     return ret;
 }
@@ -860,7 +860,7 @@ do_version_list(struct tc_registry *reg, void *arg, struct tc_detail *d)
         reg_col_copy(st, 2, v->generation_id, sizeof(v->generation_id));
         v->is_default = sqlite3_column_int(st, 3);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -928,7 +928,7 @@ reg_do_policy_attach(struct tc_registry *reg, void *arg, struct tc_detail *d)
     reg_bind_text(st, 1, a->name);
     reg_bind_text(st, 2, a->cert);
     ret = reg_step(reg, st, &row, "target", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     st = NULL;
     if (ret != TC_OK || row) {
         return ret;
@@ -954,7 +954,7 @@ reg_do_policy_attach(struct tc_registry *reg, void *arg, struct tc_detail *d)
     reg_bind_text(st, 2, a->cert);
     sqlite3_bind_double(st, 3, tc_now());
     ret = reg_step(reg, st, NULL, "target", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret == TC_OK) {
         ret = reg_event(reg, "policy.attach", "policy", a->name,
                         json_pack("{s:s, s:s}", "target", a->target,
@@ -989,7 +989,7 @@ do_detach(struct tc_registry *reg, void *arg, struct tc_detail *d)
     reg_bind_text(st, 1, a->name);
     reg_bind_text(st, 2, a->cert);
     ret = reg_step(reg, st, NULL, "target", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret == TC_OK && sqlite3_changes(reg->db) > 0) {
         ret = reg_event(reg, "policy.detach", "policy", a->name,
                         json_pack("{s:s, s:s}", "target", a->target,
@@ -1118,7 +1118,7 @@ do_list_targets(struct tc_registry *reg, void *arg, struct tc_detail *d)
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 

@@ -15,8 +15,19 @@
 
 #include "thingcore/registry.h"
 
+/* Prepared statements kept for reuse, keyed by their SQL text. */
+#define REG_STMT_CACHE 128
+
+struct reg_stmt {
+    const char *sql; /* the caller's pointer: a quick first test only */
+    sqlite3_stmt *st;
+    int in_use;
+};
+
 struct tc_registry {
     sqlite3 *db;
+    struct reg_stmt cache[REG_STMT_CACHE];
+    int ncache;
     char actor[TC_REG_ACTOR_MAX];
     char region[TC_REG_REGION_MAX];
     char account[TC_REG_ACCOUNT_LEN];
@@ -29,9 +40,14 @@ struct tc_registry {
 int reg_sql_err(struct tc_registry *reg, int rc, const char *what,
                 struct tc_detail *d);
 
-/* Prepare sql on reg's connection; *st is finalized by the caller. */
+/*
+ * Prepare sql on reg's connection, reusing a cached statement for the same
+ * text; the caller hands it back with reg_finalize (never
+ * sqlite3_finalize), which resets a cached one and finalizes the rest.
+ */
 int reg_prepare(struct tc_registry *reg, sqlite3_stmt **st, const char *sql,
                 struct tc_detail *d);
+void reg_finalize(struct tc_registry *reg, sqlite3_stmt *st);
 
 /* Run one statement without results. */
 int reg_exec(struct tc_registry *reg, const char *sql, struct tc_detail *d);

@@ -131,7 +131,7 @@ tpl_load(struct tc_registry *reg, const char *name, struct tc_reg_template *t,
         *found = 1;
         ret = tpl_row(reg, st, t, 1, d);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -172,7 +172,7 @@ do_create(struct tc_registry *reg, void *arg, struct tc_detail *d)
     sqlite3_bind_double(st, 7, tc_now());
     sqlite3_bind_double(st, 8, tc_now());
     ret = reg_step(reg, st, NULL, "template", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret == TC_OK) {
         ret = reg_event(reg, "provisioningtemplate.create",
                         "provisioningtemplate", in->name,
@@ -282,7 +282,7 @@ do_update(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     tc_reg_template_clear(&t);
     return ret;
 }
@@ -337,7 +337,7 @@ do_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
                             "CA certificate %.64s still names template %s",
                             (const char *)sqlite3_column_text(st, 0), a->name);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     st = NULL;
     if (ret != TC_OK) {
         return ret;
@@ -348,7 +348,7 @@ do_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
     reg_bind_text(st, 1, a->name);
     ret = reg_step(reg, st, NULL, "template", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret == TC_OK) {
         ret = reg_event(reg, "provisioningtemplate.delete",
                         "provisioningtemplate", a->name, NULL, d);
@@ -414,7 +414,7 @@ do_list(struct tc_registry *reg, void *arg, struct tc_detail *d)
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 

@@ -126,7 +126,7 @@ type_load(struct tc_registry *reg, const char *name,
         *found = 1;
         ret = type_row(reg, st, out, d);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -207,7 +207,7 @@ do_type_create(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     json_decref(arr);
     free(text);
     tc_reg_thing_type_clear(&old);
@@ -316,7 +316,7 @@ do_type_deprecate(struct tc_registry *reg, void *arg, struct tc_detail *d)
     sqlite3_bind_double(st, 2, a->undo ? 0.0 : tc_now());
     reg_bind_text(st, 3, a->name);
     ret = reg_step(reg, st, NULL, "thingType", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret != TC_OK) {
         return ret;
     }
@@ -386,7 +386,7 @@ do_type_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
                             thing);
         goto cleanup;
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     st = NULL;
     ret = reg_prepare(reg, &st, "DELETE FROM thing_types WHERE name = ?", d);
     if (ret != TC_OK) {
@@ -399,7 +399,7 @@ do_type_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     tc_reg_thing_type_clear(&t);
     return ret;
 }
@@ -469,7 +469,7 @@ do_type_list(struct tc_registry *reg, void *arg, struct tc_detail *d)
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -522,7 +522,7 @@ load_attrs(struct tc_registry *reg, const char *thing, struct tc_reg_attrs *out,
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -560,7 +560,7 @@ thing_load(struct tc_registry *reg, const char *name, struct tc_reg_thing *t,
         *found = 1;
         ret = thing_row(reg, st, t, d);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -625,7 +625,7 @@ put_attr(struct tc_registry *reg, const char *thing, const char *name,
         reg_bind_text(st, 3, value);
     }
     ret = reg_step(reg, st, NULL, "attributes", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -648,7 +648,7 @@ attr_count(struct tc_registry *reg, const char *thing, size_t *n,
     if (ret == TC_OK && row) {
         *n = (size_t)sqlite3_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -746,7 +746,7 @@ reg_do_thing_create(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     tc_reg_thing_clear(&old);
     return ret;
 }
@@ -886,7 +886,7 @@ do_thing_update(struct tc_registry *reg, void *arg, struct tc_detail *d)
         }
         reg_bind_text(st, 1, a->name);
         ret = reg_step(reg, st, NULL, "attributes", d);
-        sqlite3_finalize(st);
+        reg_finalize(reg, st);
         st = NULL;
     }
     for (i = 0; ret == TC_OK && u->attrs != NULL && i < u->attrs->n; i++) {
@@ -923,7 +923,7 @@ do_thing_update(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     tc_reg_thing_clear(&t);
     return ret;
 }
@@ -1004,7 +1004,7 @@ do_thing_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
                             "them first",
                             a->name);
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     st = NULL;
     if (ret != TC_OK) {
         goto cleanup;
@@ -1021,7 +1021,7 @@ do_thing_delete(struct tc_registry *reg, void *arg, struct tc_detail *d)
     }
 
 cleanup:
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     tc_reg_thing_clear(&t);
     return ret;
 }
@@ -1104,7 +1104,7 @@ do_thing_list(struct tc_registry *reg, void *arg, struct tc_detail *d)
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -1145,7 +1145,7 @@ cert_exists(struct tc_registry *reg, const char *id, struct tc_detail *d)
     }
     reg_bind_text(st, 1, id);
     ret = reg_step(reg, st, &row, "principal", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret == TC_OK && !row) {
         ret = tc_detail_set(d, TC_ERR_REG_NOT_FOUND, -1, "principal",
                             "certificate %s is not registered", id);
@@ -1166,7 +1166,7 @@ thing_exists(struct tc_registry *reg, const char *name, struct tc_detail *d)
     }
     reg_bind_text(st, 1, name);
     ret = reg_step(reg, st, &row, "thing", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret == TC_OK && !row) {
         ret = tc_detail_set(d, TC_ERR_REG_NOT_FOUND, -1, "thingName",
                             "thing %s does not exist", name);
@@ -1219,7 +1219,7 @@ reg_do_principal_attach(struct tc_registry *reg, void *arg, struct tc_detail *d)
                                 other);
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     st = NULL;
     if (ret != TC_OK) {
         return ret;
@@ -1239,7 +1239,7 @@ reg_do_principal_attach(struct tc_registry *reg, void *arg, struct tc_detail *d)
     sqlite3_bind_int(st, 3, a->type == TC_REG_PRINCIPAL_EXCLUSIVE);
     sqlite3_bind_double(st, 4, tc_now());
     ret = reg_step(reg, st, NULL, "principal", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret != TC_OK) {
         return ret;
     }
@@ -1300,7 +1300,7 @@ do_principal_detach(struct tc_registry *reg, void *arg, struct tc_detail *d)
     reg_bind_text(st, 1, a->thing);
     reg_bind_text(st, 2, a->cert);
     ret = reg_step(reg, st, NULL, "principal", d);
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     if (ret != TC_OK || sqlite3_changes(reg->db) == 0) {
         return ret;
     }
@@ -1392,7 +1392,7 @@ do_thing_principals(struct tc_registry *reg, void *arg, struct tc_detail *d)
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
@@ -1458,7 +1458,7 @@ do_principal_things(struct tc_registry *reg, void *arg, struct tc_detail *d)
             break;
         }
     }
-    sqlite3_finalize(st);
+    reg_finalize(reg, st);
     return ret;
 }
 
