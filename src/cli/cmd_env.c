@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "thingcore/broker.h" /* broker */
 #include "thingcore/datadir.h"
 #include "thingcore/util.h"
 
@@ -90,6 +91,18 @@ cmd_env(int argc, char **argv)
     tc_datadir_file(&dd, TC_DATADIR_CA_CERT, file, sizeof(file));
     export("AWS_CA_BUNDLE", file);
     export("THINGCORE_ENDPOINT_URL", (const char *)url.data);
+
+    /* ---- MQTT endpoint and operator client (broker) ---- */
+    tc_datadir_file(&dd, TC_BROKER_OPERATOR_CERT, file, sizeof(file));
+    export("THINGCORE_OPERATOR_CERT", file);
+    tc_datadir_file(&dd, TC_BROKER_OPERATOR_KEY, file, sizeof(file));
+    export("THINGCORE_OPERATOR_KEY", file);
+    tc_datadir_file(&dd, TC_DATADIR_CA_CERT, file, sizeof(file));
+    export("THINGCORE_MQTT_CA", file);
+    export("THINGCORE_MQTT_HOST", dd.endpoint_host);
+    snprintf(file, sizeof(file), "%d", dd.mqtt_port);
+    export("THINGCORE_MQTT_PORT", file);
+    /* ---- end MQTT endpoint ---- */
     tc_buf_clear(&url, 0);
     tc_datadir_clear(&dd);
     return CLI_EXIT_OK;

@@ -88,6 +88,7 @@ cmd_up(int argc, char **argv)
     struct tc_datadir_created made;
     struct tc_datadir dd;
     struct cli_serve s;
+    struct cli_broker *broker = NULL; /* broker */
     struct tc_detail d;
     char path[TC_DATADIR_PATH_MAX];
     const char *data = NULL;
@@ -156,8 +157,23 @@ cmd_up(int argc, char **argv)
     }
     print_summary(&dd, &made);
 
+    /* ---- broker: mosquitto + plugin beside the API (cmd_broker.c) ---- */
+    {
+        struct cli_broker_opts bo;
+
+        memset(&bo, 0, sizeof(bo));
+        bo.bind = s.bind;
+        rc = cli_broker_start(&dd, &bo, &broker);
+        if (rc != CLI_EXIT_OK) {
+            tc_datadir_clear(&dd);
+            return rc;
+        }
+    }
+    /* ---- end broker ---- */
+
     s.dd = &dd;
     rc = cli_serve_api(&s);
+    cli_broker_stop(broker); /* broker */
     tc_datadir_clear(&dd);
     return rc;
 }

@@ -294,10 +294,17 @@ step_certificate(struct run *r, char *status, size_t cap)
         return fail(r, rc, "certificate", r->res->certificate_id, NULL);
     }
 
-    /* Registered with its chain, as the lesson's handler does. */
+    /*
+     * Registered with its chain, as the lesson's handler does, and the
+     * root it was verified to, so a broker can complete the chain to a
+     * self-signed anchor.
+     */
     tc_buf_init(&chain, 1 << 16);
     tc_buf_append_str(&chain, r->dev->device_pem);
     tc_buf_append_str(&chain, r->dev->signer_pem);
+    if (r->dev->root_pem != NULL) {
+        tc_buf_append_str(&chain, r->dev->root_pem);
+    }
     body = json_pack("{s:s,s:s}", "certificatePem", (char *)chain.data,
                      "status", "ACTIVE");
     rc = call(r, "POST", "/certificate/register-no-ca", NULL, NULL, 0, body,

@@ -59,7 +59,9 @@ print(s.getsockname()[1])'
 # variables and THINGCORE_ENDPOINT_URL.
 start_core() {
     port=$(free_port)
-    THINGCORE_LOG=info "$tc" up --data "$dir/data" --api-port "$port" "$@" \
+    mqtt_port=$(free_port)
+    THINGCORE_LOG=info "$tc" up --data "$dir/data" --api-port "$port" \
+        --mqtt-port "$mqtt_port" "$@" \
         >"$dir/core.out" 2>"$dir/core.err" &
     core_pid=$!
     i=0

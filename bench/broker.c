@@ -1,0 +1,992 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Benchmark of the data plane, all in one run with the same TLS settings
+ * and the same load client: (a) plain mosquitto with require_certificate
+ * and no plugin, (b) mosquitto with its dynamic-security plugin and an
+ * ACL equivalent to Kit_Policy, (c) mosquitto with thingcore's plugin and
+ * Kit_Policy from a real registry. For each: mutual-TLS connections per
+ * second (full handshakes, CONNECT, CONNACK, DISCONNECT), QoS 0 messages
+ * per second through one subscriber, and resident memory per connected
+ * device. Prints the figures and the ratios; asserts nothing.
+ *
+ * The load client speaks MQTT 3.1.1 itself over OpenSSL so that its own
+ * cost is small and identical for the three brokers.
+ *
+ * usage: bench/broker [--devices N] [--seconds S] [--messages M]
+ *                     [--rounds R] [--plugin SO] [--dynsec SO]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "thingcore/broker.h"
+#include "thingcore/pki.h"
+#include "thingcore/policy.h"
+#include "thingcore/registry.h"
+#include "thingcore/util.h"
+
+#define DYNSEC "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
+#define MAX_DEVICES 4000
+#define CONN_THREADS 2
+
+struct device {
+    char id[32]; /* client ID and thing name */
+    X509 *cert;
+    EVP_PKEY *key;
+};
+
+static struct {
+    char dir[256];
+    char plugin[1024];
+    char dynsec[1024];
+    int ndev;
+    int rounds;
+    double seconds;
+    long messages;
+    struct device dev[MAX_DEVICES];
+    struct device sub; /* the subscriber: a monitoring application */
+    SSL_CTX *ctx;
+    int port;
+} B;
+
+/* ------------------------------------------------------------------ */
+/* A minimal MQTT 3.1.1 client over TLS */
+
+struct conn {
+    int fd;
+    SSL *ssl;
+};
+
+static int
+tcp_connect(int port)
+{
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+
+    if (fd < 0) {
+        return -1;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int
+read_full(SSL *ssl, uint8_t *p, size_t n)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        int r = SSL_read(ssl, p + got, (int)(n - got));
+
+        if (r <= 0) {
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Read one packet: type byte into *type, body (at most cap) into buf. */
+static long
+read_packet(SSL *ssl, uint8_t *type, uint8_t *buf, size_t cap)
+{
+    uint8_t b;
+    size_t len = 0;
+    int shift = 0;
+
+    if (read_full(ssl, type, 1) != 0) {
+        return -1;
+    }
+    do {
+        if (read_full(ssl, &b, 1) != 0 || shift > 21) {
+            return -1;
+        }
+        len |= (size_t)(b & 0x7f) << shift;
+        shift += 7;
+    } while (b & 0x80);
+    if (len > cap || read_full(ssl, buf, len) != 0) {
+        return -1;
+    }
+    return (long)len;
+}
+
+static size_t
+put_len(uint8_t *p, size_t len)
+{
+    size_t n = 0;
+
+    do {
+        uint8_t b = len & 0x7f;
+
+        len >>= 7;
+        p[n++] = (uint8_t)(b | (len > 0 ? 0x80 : 0));
+    } while (len > 0);
+    return n;
+}
+
+static size_t
+put_str(uint8_t *p, const char *s)
+{
+    size_t n = strlen(s);
+
+    p[0] = (uint8_t)(n >> 8);
+    p[1] = (uint8_t)n;
+    memcpy(p + 2, s, n);
+    return n + 2;
+}
+
+/* TLS handshake with d's certificate, CONNECT, CONNACK accepted. */
+static int
+mqtt_open(struct conn *c, const struct device *d)
+{
+    uint8_t pkt[512];
+    uint8_t body[8];
+    uint8_t var[300];
+    uint8_t type;
+    size_t v = 0;
+    size_t n = 0;
+
+    c->ssl = NULL;
+    c->fd = tcp_connect(B.port);
+    if (c->fd < 0) {
+        return -1;
+    }
+    c->ssl = SSL_new(B.ctx);
+    if (c->ssl == NULL || SSL_use_certificate(c->ssl, d->cert) != 1 ||
+        SSL_use_PrivateKey(c->ssl, d->key) != 1) {
+        goto fail;
+    }
+    SSL_set_fd(c->ssl, c->fd);
+    if (SSL_connect(c->ssl) != 1) {
+        goto fail;
+    }
+    v += put_str(var, "MQTT");
+    var[v++] = 4;    /* protocol level 3.1.1 */
+    var[v++] = 0x02; /* clean session */
+    var[v++] = 0;
+    var[v++] = 60; /* keepalive */
+    v += put_str(var + v, d->id);
+    pkt[n++] = 0x10;
+    n += put_len(pkt + n, v);
+    memcpy(pkt + n, var, v);
+    n += v;
+    if (SSL_write(c->ssl, pkt, (int)n) != (int)n ||
+        read_packet(c->ssl, &type, body, sizeof(body)) != 2 || type != 0x20 ||
+        body[1] != 0) {
+        goto fail;
+    }
+    return 0;
+
+fail:
+    ERR_clear_error();
+    SSL_free(c->ssl);
+    close(c->fd);
+    c->ssl = NULL;
+    c->fd = -1;
+    return -1;
+}
+
+static void
+mqtt_close(struct conn *c)
+{
+    static const uint8_t disc[2] = {0xe0, 0x00};
+
+    if (c->ssl != NULL) {
+        SSL_write(c->ssl, disc, 2);
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+    }
+    if (c->fd >= 0) {
+        close(c->fd);
+    }
+    c->ssl = NULL;
+    c->fd = -1;
+}
+
+static int
+mqtt_subscribe(struct conn *c, const char *filter)
+{
+    uint8_t pkt[300];
+    uint8_t body[8];
+    uint8_t var[300];
+    uint8_t type;
+    size_t v = 0;
+    size_t n = 0;
+
+    var[v++] = 0;
+    var[v++] = 1; /* packet id */
+    v += put_str(var + v, filter);
+    var[v++] = 0; /* QoS 0 */
+    pkt[n++] = 0x82;
+    n += put_len(pkt + n, v);
+    memcpy(pkt + n, var, v);
+    n += v;
+    if (SSL_write(c->ssl, pkt, (int)n) != (int)n ||
+        read_packet(c->ssl, &type, body, sizeof(body)) != 3 || type != 0x90 ||
+        body[2] != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Setting up: keys, certificates, the registry, configurations */
+
+static int
+write_pem(const char *name, X509 *x, EVP_PKEY *k)
+{
+    char path[512];
+    struct tc_buf b;
+    int rc;
+
+    tc_buf_init(&b, 65536);
+    rc = x != NULL ? tc_pki_cert_to_pem(x, &b, NULL)
+                   : tc_pki_key_to_pem(k, &b, NULL);
+    snprintf(path, sizeof(path), "%s/%s", B.dir, name);
+    if (rc == TC_OK) {
+        rc = tc_file_write_atomic(path, b.data, b.len, 0600, NULL);
+    }
+    tc_buf_clear(&b, 1);
+    return rc;
+}
+
+static int
+issue(const char *cn, X509 *ca, EVP_PKEY *ca_key, int server,
+      struct device *out)
+{
+    const char *ips[1] = {"127.0.0.1"};
+    struct tc_pki_cert_spec spec;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.common_name = cn;
+    spec.days = 2;
+    spec.server_auth = server;
+    spec.client_auth = !server;
+    spec.ip_addresses = server ? ips : NULL;
+    spec.n_ip = server ? 1 : 0;
+    if (tc_pki_key_generate(&out->key, NULL) != TC_OK ||
+        tc_pki_cert_issue(&spec, out->key, ca, ca_key, &out->cert, NULL) !=
+            TC_OK) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+cert_pem(X509 *x, struct tc_buf *b)
+{
+    tc_buf_init(b, 65536);
+    return tc_pki_cert_to_pem(x, b, NULL);
+}
+
+/* Register every device with its thing and Kit_Policy, and the
+ * subscriber with a monitoring policy. */
+static int
+fill_registry(void)
+{
+    struct tc_registry *reg = NULL;
+    struct tc_reg_cert_register in;
+    struct tc_detail d;
+    struct tc_buf pem;
+    char path[512];
+    char doc[4096];
+    char id[TC_REG_CERT_ID_LEN];
+    char arn[TC_REG_ARN_MAX];
+    int i;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/registry.db", B.dir);
+    rc = tc_registry_open(path, &reg, &d);
+    if (rc == TC_OK) {
+        rc = tc_registry_set_identity(reg, "us-east-1", "123456789012", &d);
+    }
+    if (rc == TC_OK) {
+        rc = tc_policy_kit_document("us-east-1", "123456789012", doc,
+                                    sizeof(doc));
+    }
+    if (rc == TC_OK) {
+        rc = tc_registry_policy_create(reg, "Kit_Policy", doc, strlen(doc),
+                                       NULL, &d);
+    }
+    if (rc == TC_OK) {
+        rc = tc_broker_operator_policy("us-east-1", "123456789012", doc,
+                                       sizeof(doc));
+    }
+    if (rc == TC_OK) {
+        rc = tc_registry_policy_create(reg, "Monitor", doc, strlen(doc), NULL,
+                                       &d);
+    }
+    for (i = -1; rc == TC_OK && i < B.ndev; i++) {
+        struct device *dv = i < 0 ? &B.sub : &B.dev[i];
+
+        rc = cert_pem(dv->cert, &pem);
+        memset(&in, 0, sizeof(in));
+        in.pem = (const char *)pem.data;
+        in.pem_len = pem.len;
+        in.status = TC_REG_CERT_ACTIVE;
+        if (rc == TC_OK) {
+            rc = tc_registry_cert_register(reg, &in, id, &d);
+        }
+        tc_buf_clear(&pem, 0);
+        if (rc != TC_OK) {
+            break;
+        }
+        tc_registry_arn(reg, "cert", id, arn);
+        if (i < 0) {
+            rc = tc_registry_policy_attach(reg, "Monitor", arn, &d);
+            continue;
+        }
+        rc = tc_registry_thing_create(reg, dv->id, NULL, NULL, NULL, &d);
+        if (rc == TC_OK) {
+            rc = tc_registry_thing_principal_attach(
+                reg, dv->id, arn, TC_REG_PRINCIPAL_NON_EXCLUSIVE, &d);
+        }
+        if (rc == TC_OK) {
+            rc = tc_registry_policy_attach(reg, "Kit_Policy", arn, &d);
+        }
+    }
+    if (rc != TC_OK) {
+        fprintf(stderr, "bench: registry: %s: %s\n", tc_strerror(rc), d.text);
+    }
+    tc_registry_close(reg);
+    return rc == TC_OK ? 0 : -1;
+}
+
+/* The dynamic-security configuration: one client per device (username
+ * = certificate CN, as use_identity_as_username makes it) with its own
+ * role allowing its own topic tree, as Kit_Policy does (dynamic security
+ * in 2.0 substitutes %c in subscribe patterns only, so each device gets
+ * literal topics), and the subscriber with a monitoring role. */
+static int
+write_dynsec(void)
+{
+    char path[512];
+    FILE *f;
+    int i;
+
+    snprintf(path, sizeof(path), "%s/dynsec.json", B.dir);
+    f = fopen(path, "w");
+    if (f == NULL) {
+        return -1;
+    }
+    fprintf(f, "{\"defaultACLAccess\":{\"publishClientSend\":false,"
+               "\"publishClientReceive\":false,\"subscribe\":false,"
+               "\"unsubscribe\":true},\"clients\":[");
+    fprintf(f, "{\"username\":\"monitor\",\"roles\":[{\"rolename\":"
+               "\"monitor\"}]}");
+    for (i = 0; i < B.ndev; i++) {
+        fprintf(f,
+                ",{\"username\":\"sn%s\",\"roles\":[{\"rolename\":"
+                "\"d%s\"}]}",
+                B.dev[i].id, B.dev[i].id);
+    }
+    fprintf(f, "],\"groups\":[],\"roles\":[");
+    for (i = 0; i < B.ndev; i++) {
+        const char *id = B.dev[i].id;
+
+        fprintf(f,
+                "{\"rolename\":\"d%s\",\"acls\":["
+                "{\"acltype\":\"publishClientSend\",\"topic\":\"%s/#\","
+                "\"allow\":true},"
+                "{\"acltype\":\"publishClientReceive\",\"topic\":\"%s/#\","
+                "\"allow\":true},"
+                "{\"acltype\":\"subscribePattern\",\"topic\":\"%s/#\","
+                "\"allow\":true}]},",
+                id, id, id, id);
+    }
+    fprintf(f, "{\"rolename\":\"monitor\",\"acls\":["
+               "{\"acltype\":\"publishClientReceive\",\"topic\":\"#\","
+               "\"allow\":true},"
+               "{\"acltype\":\"subscribePattern\",\"topic\":\"#\","
+               "\"allow\":true}]}]}\n");
+    fclose(f);
+    return 0;
+}
+
+enum mode { MODE_PLAIN = 0, MODE_DYNSEC, MODE_THINGCORE };
+static const char *const mode_name[] = {
+    "(a) plain mosquitto", "(b) dynamic-security", "(c) thingcore plugin"};
+
+static int
+write_conf(enum mode m, const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (f == NULL) {
+        return -1;
+    }
+    fprintf(f,
+            "per_listener_settings false\n"
+            "persistence false\n"
+            "%s"
+            "log_dest file %s/mosquitto-%d.log\n"
+            "log_type error\nlog_type warning\nlog_type notice\n"
+            "log_type information\n"
+            "connection_messages true\n"
+            "set_tcp_nodelay true\n"
+            "max_queued_messages 100000\n",
+            geteuid() == 0 ? "user root\n" : "", B.dir, (int)m);
+    if (m == MODE_PLAIN) {
+        fprintf(f, "allow_anonymous true\n");
+    } else if (m == MODE_DYNSEC) {
+        fprintf(f,
+                "allow_anonymous false\n"
+                "plugin %s\n"
+                "plugin_opt_config_file %s/dynsec.json\n",
+                B.dynsec, B.dir);
+    } else {
+        fprintf(f,
+                "allow_anonymous false\n"
+                "plugin %s\n"
+                "plugin_opt_registry %s/registry.db\n"
+                "plugin_opt_log_level info\n",
+                B.plugin, B.dir);
+    }
+    fprintf(f,
+            "listener %d 127.0.0.1\n"
+            "cafile %s/ca.pem\n"
+            "certfile %s/server.pem\n"
+            "keyfile %s/server.key\n"
+            "require_certificate true\n"
+            "use_identity_as_username %s\n"
+            "tls_version tlsv1.2\n",
+            B.port, B.dir, B.dir, B.dir, m == MODE_DYNSEC ? "true" : "false");
+    fclose(f);
+    return 0;
+}
+
+static pid_t
+start_broker(const char *conf)
+{
+    pid_t pid = fork();
+    int i;
+
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+
+        dup2(null, 1);
+        dup2(null, 2);
+        execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    for (i = 0; pid > 0 && i < 100; i++) {
+        int fd = tcp_connect(B.port);
+
+        if (fd >= 0) {
+            close(fd);
+            return pid;
+        }
+        usleep(50000);
+    }
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    return -1;
+}
+
+static void
+stop_broker(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+static long
+rss_kb(pid_t pid)
+{
+    char path[64];
+    char line[256];
+    long kb = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = atol(line + 6);
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return kb;
+}
+
+/* ------------------------------------------------------------------ */
+/* Measurements */
+
+struct conn_job {
+    int first;
+    double until;
+    long done;
+    long failed;
+};
+
+static void *
+conn_worker(void *arg)
+{
+    struct conn_job *j = arg;
+    int i = j->first;
+    struct conn c;
+
+    while (tc_monotonic() < j->until) {
+        if (mqtt_open(&c, &B.dev[i % B.ndev]) == 0) {
+            mqtt_close(&c);
+            j->done++;
+        } else {
+            j->failed++;
+        }
+        i += CONN_THREADS;
+    }
+    return NULL;
+}
+
+static double
+conn_rate(long *failed)
+{
+    struct conn_job jobs[CONN_THREADS];
+    pthread_t th[CONN_THREADS];
+    double t0 = tc_monotonic();
+    long done = 0;
+    int i;
+
+    *failed = 0;
+    for (i = 0; i < CONN_THREADS; i++) {
+        jobs[i].first = i;
+        jobs[i].until = t0 + B.seconds;
+        jobs[i].done = 0;
+        jobs[i].failed = 0;
+        pthread_create(&th[i], NULL, conn_worker, &jobs[i]);
+    }
+    for (i = 0; i < CONN_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        done += jobs[i].done;
+        *failed += jobs[i].failed;
+    }
+    return (double)done / (tc_monotonic() - t0);
+}
+
+struct sub_job {
+    struct conn c;
+    long want;
+    volatile long got;
+    volatile int done;
+    double first;
+    double last;
+};
+
+static void *
+sub_worker(void *arg)
+{
+    struct sub_job *j = arg;
+    static uint8_t buf[4096];
+    uint8_t type;
+
+    while (j->got < j->want) {
+        if (read_packet(j->c.ssl, &type, buf, sizeof(buf)) < 0) {
+            break;
+        }
+        if ((type & 0xf0) == 0x30) {
+            if (j->got == 0) {
+                j->first = tc_monotonic();
+            }
+            j->got++;
+            j->last = tc_monotonic();
+        }
+    }
+    j->done = 1;
+    return NULL;
+}
+
+/* One publisher (device 0, its own topic), one subscriber on "#" of the
+ * publisher's tree; QoS 0 in batches of 64 packets per TLS record. */
+static double
+msg_rate(long *received)
+{
+    struct sub_job sj;
+    struct conn pub;
+    pthread_t th;
+    uint8_t batch[64 * 64];
+    uint8_t one[64];
+    char topic[64];
+    char filter[64];
+    size_t n = 0;
+    size_t k;
+    long sent = 0;
+    double t0;
+    int timeout_fd;
+
+    *received = 0;
+    memset(&sj, 0, sizeof(sj));
+    snprintf(topic, sizeof(topic), "%s/telemetry", B.dev[0].id);
+    snprintf(filter, sizeof(filter), "%s/#", B.dev[0].id);
+    if (mqtt_open(&sj.c, &B.sub) != 0 || mqtt_subscribe(&sj.c, filter) != 0) {
+        fprintf(stderr, "bench: subscriber failed\n");
+        return 0;
+    }
+    if (mqtt_open(&pub, &B.dev[0]) != 0) {
+        fprintf(stderr, "bench: publisher failed\n");
+        mqtt_close(&sj.c);
+        return 0;
+    }
+    one[n++] = 0x30;
+    n += put_len(one + n, 2 + strlen(topic) + 16);
+    n += put_str(one + n, topic);
+    memset(one + n, 'x', 16);
+    n += 16;
+    for (k = 0; k < 64; k++) {
+        memcpy(batch + k * n, one, n);
+    }
+
+    /* The subscriber's socket gets a receive timeout so a lost message
+     * cannot hang the run. */
+    timeout_fd = sj.c.fd;
+    {
+        struct timeval tv = {3, 0};
+
+        setsockopt(timeout_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    }
+    sj.want = B.messages;
+    pthread_create(&th, NULL, sub_worker, &sj);
+    t0 = tc_monotonic();
+    while (sent < B.messages) {
+        if (SSL_write(pub.ssl, batch, (int)(n * 64)) != (int)(n * 64)) {
+            break;
+        }
+        sent += 64;
+        /* Stay within what the broker can queue for the subscriber. */
+        while (sent - sj.got > 20000 && !sj.done) {
+            usleep(200);
+        }
+        if (sj.done) {
+            break;
+        }
+    }
+    pthread_join(th, NULL);
+    mqtt_close(&pub);
+    mqtt_close(&sj.c);
+    *received = sj.got;
+    if (sj.got == 0 || sj.last <= t0) {
+        return 0;
+    }
+    return (double)sj.got / (sj.last - t0);
+}
+
+/* Hold every device connected; returns the RSS growth per device. */
+/* The plugin's own count: bytes per connection in its last state line. */
+static long
+last_state_line(void)
+{
+    char path[512];
+    char line[1024];
+    long per = -1;
+    FILE *f;
+    char *p;
+
+    snprintf(path, sizeof(path), "%s/mosquitto-2.log", B.dir);
+    f = fopen(path, "r");
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        p = strstr(line, "thingcore: state: ");
+        if (p != NULL && (p = strchr(p, '(')) != NULL) {
+            per = atol(p + 1);
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return per;
+}
+
+static double
+hold_all(pid_t pid, long *held, long *plugin_state)
+{
+    static struct conn c[MAX_DEVICES];
+    long before;
+    long after;
+    int i;
+
+    *held = 0;
+    usleep(200000);
+    before = rss_kb(pid);
+    for (i = 0; i < B.ndev; i++) {
+        if (mqtt_open(&c[i], &B.dev[i]) == 0) {
+            (*held)++;
+        } else {
+            c[i].ssl = NULL;
+            c[i].fd = -1;
+        }
+    }
+    usleep(300000);
+    after = rss_kb(pid);
+    if (plugin_state != NULL) {
+        sleep(3); /* the plugin logs its state at most every 2 s */
+        *plugin_state = last_state_line();
+    }
+    for (i = 0; i < B.ndev; i++) {
+        mqtt_close(&c[i]);
+    }
+    return *held > 0 ? (double)(after - before) * 1024.0 / (double)*held : 0;
+}
+
+/*
+ * Resident memory per connected device. The first pass also grows what
+ * outlives connections (mosquitto's and SQLite's caches, the plugin's
+ * compiled policy cache); the second pass, all devices known, measures
+ * what one more connected device costs. *first receives the first.
+ */
+static double
+mem_per_device(pid_t pid, long *held, double *first, long *state)
+{
+    *first = hold_all(pid, held, NULL);
+    usleep(300000);
+    return hold_all(pid, held, state);
+}
+
+static int
+free_port(void)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port = 0;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
+        port = ntohs(sa.sin_port);
+    }
+    close(fd);
+    return port;
+}
+
+static void
+default_plugin(const char *argv0)
+{
+    char exe[900];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash;
+
+    (void)argv0;
+    if (getenv("THINGCORE_PLUGIN") != NULL) {
+        snprintf(B.plugin, sizeof(B.plugin), "%s", getenv("THINGCORE_PLUGIN"));
+        return;
+    }
+    exe[n > 0 ? n : 0] = '\0';
+    /* build/bench/broker -> build/thingcore-plugin.so */
+    slash = strrchr(exe, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+    }
+    slash = strrchr(exe, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+    }
+    snprintf(B.plugin, sizeof(B.plugin), "%s/thingcore-plugin.so", exe);
+}
+
+int
+main(int argc, char **argv)
+{
+    struct device ca;
+    struct device server;
+    double cps[3] = {0};
+    double mps[3] = {0};
+    double mem[3] = {0};
+    double mem1[3] = {0};
+    long state = -1;
+    char conf[600];
+    char cmd[600];
+    int m;
+    int r;
+    int i;
+
+    B.ndev = 500;
+    B.rounds = 3;
+    B.seconds = 3.0;
+    B.messages = 200000;
+    snprintf(B.dynsec, sizeof(B.dynsec), "%s", DYNSEC);
+    default_plugin(argv[0]);
+    for (i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--devices") == 0) {
+            B.ndev = atoi(argv[i + 1]);
+        } else if (strcmp(argv[i], "--seconds") == 0) {
+            B.seconds = atof(argv[i + 1]);
+        } else if (strcmp(argv[i], "--rounds") == 0) {
+            B.rounds = atoi(argv[i + 1]);
+        } else if (strcmp(argv[i], "--messages") == 0) {
+            B.messages = atol(argv[i + 1]);
+        } else if (strcmp(argv[i], "--plugin") == 0) {
+            snprintf(B.plugin, sizeof(B.plugin), "%s", argv[i + 1]);
+        } else if (strcmp(argv[i], "--dynsec") == 0) {
+            snprintf(B.dynsec, sizeof(B.dynsec), "%s", argv[i + 1]);
+        } else {
+            fprintf(stderr,
+                    "usage: %s [--devices N] [--seconds S] "
+                    "[--messages M] [--rounds R] [--plugin SO] "
+                    "[--dynsec SO]\n",
+                    argv[0]);
+            return 2;
+        }
+    }
+    if (B.ndev < 2 || B.ndev > MAX_DEVICES || B.seconds <= 0 || B.rounds < 1 ||
+        B.messages < 64) {
+        fprintf(stderr, "bench: bad arguments\n");
+        return 2;
+    }
+    if (access("/usr/sbin/mosquitto", X_OK) != 0 ||
+        access(B.plugin, R_OK) != 0 || access(B.dynsec, R_OK) != 0) {
+        fprintf(stderr, "bench: needs /usr/sbin/mosquitto, %s and %s\n",
+                B.plugin, B.dynsec);
+        return 77;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    tc_broker_raise_nofile(TC_BROKER_NOFILE, NULL);
+    snprintf(B.dir, sizeof(B.dir), "/tmp/tc-bench-broker.XXXXXX");
+    if (mkdtemp(B.dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+
+    /* Keys and certificates: one CA for everything. */
+    printf("setting up %d devices...\n", B.ndev);
+    fflush(stdout);
+    memset(&ca, 0, sizeof(ca));
+    {
+        struct tc_pki_cert_spec spec;
+
+        memset(&spec, 0, sizeof(spec));
+        spec.common_name = "bench CA";
+        spec.is_ca = 1;
+        spec.days = 2;
+        if (tc_pki_key_generate(&ca.key, NULL) != TC_OK ||
+            tc_pki_cert_issue(&spec, ca.key, NULL, NULL, &ca.cert, NULL) !=
+                TC_OK) {
+            return 1;
+        }
+    }
+    if (issue("127.0.0.1", ca.cert, ca.key, 1, &server) != 0 ||
+        issue("monitor", ca.cert, ca.key, 0, &B.sub) != 0) {
+        return 1;
+    }
+    snprintf(B.sub.id, sizeof(B.sub.id), "monitor");
+    for (i = 0; i < B.ndev; i++) {
+        char cn[40];
+
+        snprintf(B.dev[i].id, sizeof(B.dev[i].id), "0123%014X", i);
+        snprintf(cn, sizeof(cn), "sn%s", B.dev[i].id);
+        if (issue(cn, ca.cert, ca.key, 0, &B.dev[i]) != 0) {
+            return 1;
+        }
+    }
+    if (write_pem("ca.pem", ca.cert, NULL) ||
+        write_pem("server.pem", server.cert, NULL) ||
+        write_pem("server.key", NULL, server.key) || fill_registry() ||
+        write_dynsec()) {
+        fprintf(stderr, "bench: setup failed\n");
+        return 1;
+    }
+
+    /* One client context for all: TLS 1.2+, the CA, no resumption. */
+    B.ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_min_proto_version(B.ctx, TLS1_2_VERSION);
+    SSL_CTX_set_session_cache_mode(B.ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(B.ctx, SSL_OP_NO_TICKET);
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(B.ctx), ca.cert);
+    SSL_CTX_set_verify(B.ctx, SSL_VERIFY_PEER, NULL);
+
+    /* Rounds interleave the three brokers so that a busy machine hurts
+     * them alike; each figure is the best of its rounds. Memory is
+     * measured once. */
+    for (r = 0; r < B.rounds; r++) {
+        for (m = MODE_PLAIN; m <= MODE_THINGCORE; m++) {
+            pid_t pid;
+            long failed = 0;
+            long got = 0;
+            long held = 0;
+            double c;
+            double mr;
+
+            B.port = free_port();
+            snprintf(conf, sizeof(conf), "%s/mosquitto-%d.conf", B.dir, m);
+            if (write_conf(m, conf) != 0 || (pid = start_broker(conf)) < 0) {
+                fprintf(stderr, "bench: %s did not start\n", mode_name[m]);
+                continue;
+            }
+            /* Once through every device first: (c) compiles each
+             * device's policies on its first connection. */
+            if (r == 0) {
+                mem[m] = mem_per_device(pid, &held, &mem1[m],
+                                        m == MODE_THINGCORE ? &state : NULL);
+            }
+            c = conn_rate(&failed);
+            mr = msg_rate(&got);
+            stop_broker(pid);
+            cps[m] = c > cps[m] ? c : cps[m];
+            mps[m] = mr > mps[m] ? mr : mps[m];
+            printf("round %d %-22s %8.1f connections/s (%ld failed) "
+                   "%9.0f msg/s (%ld/%ld received)",
+                   r + 1, mode_name[m], c, failed, mr, got, B.messages);
+            if (r == 0) {
+                printf(" %6.0f B/device (first pass %.0f, %ld held)", mem[m],
+                       mem1[m], held);
+            }
+            printf("\n");
+            fflush(stdout);
+        }
+    }
+    printf("\nbest of %d rounds:\n", B.rounds);
+    for (m = MODE_PLAIN; m <= MODE_THINGCORE; m++) {
+        printf("  %-22s %8.1f connections/s %9.0f msg/s %6.0f B/device\n",
+               mode_name[m], cps[m], mps[m], mem[m]);
+    }
+    printf("\nratios against (a):\n");
+    printf("  connections/s: (b) %.3f  (c) %.3f   target (c) >= 0.95, "
+           "(c) > (b)\n",
+           cps[0] > 0 ? cps[1] / cps[0] : 0, cps[0] > 0 ? cps[2] / cps[0] : 0);
+    printf("  messages/s:    (b) %.3f  (c) %.3f   target (c) >= 0.90, "
+           "(c) > (b)\n",
+           mps[0] > 0 ? mps[1] / mps[0] : 0, mps[0] > 0 ? mps[2] / mps[0] : 0);
+    printf("  thingcore plugin memory per connected device: %ld bytes "
+           "(the plugin's own count: connection record and compiled "
+           "policy set; target < 2048)\n",
+           state);
+    printf("  resident memory per device, (c) minus (a): first connection "
+           "%.0f bytes (caches\n  included), connected again %.0f bytes\n",
+           mem1[2] - mem1[0], mem[2] - mem[0]);
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", B.dir);
+    if (getenv("TC_BENCH_KEEP") != NULL) {
+        printf("kept %s\n", B.dir);
+    } else if (system(cmd) != 0) {
+        fprintf(stderr, "bench: could not remove %s\n", B.dir);
+    }
+    return 0;
+}
