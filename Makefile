@@ -104,13 +104,15 @@ fuzz:
 deps:
 	sh scripts/deps.sh
 
+JOBS := $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all
-	$(MAKE) SAN=1 BUILD=build-asan all
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) SAN=1 BUILD=build-asan all
 	sh tests/run.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	sh scripts/demo.sh
 
 format:
