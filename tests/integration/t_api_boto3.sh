@@ -8,5 +8,6 @@ set -u
 "$PY" -c 'import boto3, cryptography' 2>/dev/null ||
     { echo "no boto3 or cryptography for /usr/bin/python3"; exit 77; }
 start_core
-"$PY" "$top/tests/integration/api_boto3.py" || fail "api_boto3.py"
+THINGCORE_DATA_DIR="$dir/data" "$PY" "$top/tests/integration/api_boto3.py" ||
+    fail "api_boto3.py"
 finish
