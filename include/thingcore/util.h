@@ -86,6 +86,13 @@ int tc_file_write_atomic(const char *path, const void *p, size_t n,
 /* mkdir -p with the given mode for folders it creates. */
 int tc_mkdir_p(const char *path, unsigned mode, struct tc_detail *d);
 
+/*
+ * Fill d with what ("cannot parse X") and OpenSSL's newest queued reason,
+ * empty the queue, and return err. field may be NULL.
+ */
+int tc_detail_ossl(struct tc_detail *d, int err, const char *field,
+                   const char *what);
+
 /* Wall-clock seconds and monotonic seconds as doubles. */
 double tc_now(void);
 double tc_monotonic(void);

@@ -13,19 +13,14 @@
 #include <openssl/x509v3.h>
 
 #include "thingcore/pki.h"
+#include "thingcore/util.h"
 
 /* Turn OpenSSL's queued error into our code and a detail, and empty the
  * queue so the next failure is reported on its own. */
 static int
 ossl_fail(struct tc_detail *d, const char *what)
 {
-    unsigned long e = ERR_get_error();
-    char buf[160];
-
-    ERR_error_string_n(e, buf, sizeof(buf));
-    ERR_clear_error();
-    return tc_detail_set(d, TC_ERR_API_PKI, -1, NULL, "%s: %s", what,
-                         e != 0 ? buf : "unknown OpenSSL error");
+    return tc_detail_ossl(d, TC_ERR_API_PKI, NULL, what);
 }
 
 int

@@ -20,21 +20,13 @@
 #include <openssl/x509v3.h>
 
 #include "cert_int.h"
+#include "thingcore/util.h"
 
 /* Turn OpenSSL's error queue into detail text and drain it. */
 static int
 ossl_fail(struct tc_detail *d, int err, const char *field, const char *what)
 {
-    unsigned long e = ERR_peek_last_error();
-    char buf[160];
-
-    buf[0] = '\0';
-    if (e != 0) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-    }
-    ERR_clear_error();
-    return tc_detail_set(d, err, -1, field, "%s%s%s", what,
-                         buf[0] != '\0' ? ": " : "", buf);
+    return tc_detail_ossl(d, err, field, what);
 }
 
 int

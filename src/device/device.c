@@ -84,15 +84,7 @@ say(struct tc_device *dev, char level, const char *tag, const char *fmt, ...)
 static int
 ssl_fail(struct tc_detail *d, const char *what)
 {
-    unsigned long e = ERR_peek_last_error();
-    char buf[200] = "";
-
-    if (e != 0) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-    }
-    ERR_clear_error();
-    return tc_detail_set(d, TC_ERR_CRYPTO, -1, NULL, "%s%s%s", what,
-                         buf[0] ? ": " : "", buf);
+    return tc_detail_ossl(d, TC_ERR_CRYPTO, NULL, what);
 }
 
 /*

@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 
 #include "thingcore/p11key.h"
+#include "thingcore/util.h"
 
 struct tc_p11 {
     ENGINE *engine;
@@ -26,15 +27,7 @@ struct tc_p11 {
 static int
 engine_fail(struct tc_detail *d, const char *what)
 {
-    unsigned long e = ERR_peek_last_error();
-    char buf[200] = "";
-
-    if (e != 0) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-    }
-    ERR_clear_error();
-    return tc_detail_set(d, TC_ERR_CRYPTO, -1, NULL, "%s%s%s", what,
-                         buf[0] ? ": " : "", buf);
+    return tc_detail_ossl(d, TC_ERR_CRYPTO, NULL, what);
 }
 
 /* thingcore-pkcs11.so beside /proc/self/exe. */

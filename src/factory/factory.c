@@ -68,15 +68,10 @@ tc_data_dir(const char *sub, char *out, size_t cap, struct tc_detail *d)
 static int
 ossl_fail(struct tc_detail *d, const char *path, const char *what)
 {
-    unsigned long e = ERR_peek_last_error();
-    char buf[160] = "";
+    char text[300];
 
-    if (e != 0) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-    }
-    ERR_clear_error();
-    return tc_detail_set(d, TC_ERR_CRYPTO, -1, path, "%s %s%s%s", what, path,
-                         buf[0] ? ": " : "", buf);
+    snprintf(text, sizeof(text), "%s %s", what, path);
+    return tc_detail_ossl(d, TC_ERR_CRYPTO, path, text);
 }
 
 static int

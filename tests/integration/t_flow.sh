@@ -7,6 +7,7 @@
 # PENDING_ACTIVATION, the operator activates it through the API) and JITP
 # (first connection provisions the thing).
 set -u
+. "$(dirname "$0")/lib.sh"
 B="${TC_BUILD:?TC_BUILD not set}"
 T="$B/thingcore"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,17 +37,6 @@ fail() {
     echo "FAIL: $*"
     [ -f "$D/up.log" ] && tail -n 15 "$D/up.log"
     exit 1
-}
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_for() {
-    i=0
-    while ! eval "$1"; do
-        i=$((i + 1))
-        [ $i -gt "${2:-200}" ] && fail "timed out waiting for: $1"
-        sleep 0.1
-    done
 }
 aws_iot() {
     "$AWS" iot "$@" --endpoint-url "$THINGCORE_ENDPOINT_URL" --output json

@@ -9,6 +9,7 @@
 # device half registered; a chip registered by import is "already
 # registered" for `thingcore register`.
 set -u
+. "$(dirname "$0")/lib.sh"
 T="${TC_BUILD:?TC_BUILD not set}/thingcore"
 GEN="$TC_BUILD/bench/import"
 PY=/usr/bin/python3
@@ -35,17 +36,6 @@ trap cleanup EXIT
 fail() {
     echo "FAIL: $*"
     exit 1
-}
-free_port() {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_for() {
-    i=0
-    while ! eval "$1"; do
-        i=$((i + 1))
-        [ $i -gt 300 ] && fail "timed out waiting for: $1"
-        sleep 0.1
-    done
 }
 
 # start_core NAME: a fresh core in $D/NAME; its variables exported.

@@ -6,6 +6,7 @@
 # clear failures: unlocked chip, no credentials, core unreachable, a chip
 # from another factory.
 set -u
+. "$(dirname "$0")/lib.sh"
 T="${TC_BUILD:?TC_BUILD not set}/thingcore"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 D=$(mktemp -d /tmp/tc-register.XXXXXX)
@@ -24,17 +25,6 @@ trap cleanup EXIT
 fail() {
     echo "FAIL: $*"
     exit 1
-}
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_for() {
-    i=0
-    while ! eval "$1"; do
-        i=$((i + 1))
-        [ $i -gt 150 ] && fail "timed out waiting for: $1"
-        sleep 0.1
-    done
 }
 
 cd "$D" || exit 1
