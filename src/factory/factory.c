@@ -248,7 +248,7 @@ load_cas(struct tc_factory *f, struct tc_detail *d)
         }
         f->signer_id[0] = (uint8_t)(id >> 8);
         f->signer_id[1] = (uint8_t)id;
-        snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
+        snprintf(path, sizeof(path), "%s/%.32s", f->dir, e->d_name);
         rc = read_key(path, &f->signer_key, d);
         if (rc == TC_OK) {
             snprintf(path, sizeof(path), "%s/signer-%04X.pem", f->dir, id);

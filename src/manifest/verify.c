@@ -1128,6 +1128,15 @@ verify_entry(struct tc_manifest_verifier *v, const char *text, size_t n,
         return tc_detail_set(d, TC_ERR_MANIFEST_SHAPE, -1, "shape",
                              "payload is not a JSON object");
     }
+    /*
+     * The texts below point into one buffer: reserve room for all four
+     * first, so no append moves what an earlier pointer refers to.
+     */
+    if (tc_buf_reserve(&v->texts, pv->model.n + pv->part.n + pv->ts.n +
+                                      pv->uid.n + 4) != TC_OK) {
+        return tc_detail_set(d, TC_ERR_NOMEM, -1, "shape",
+                             "payload texts do not fit");
+    }
     r->model = text_of(v, &pv->model);
     r->part_number = text_of(v, &pv->part);
     r->timestamp = text_of(v, &pv->ts);

@@ -16,3 +16,15 @@ wait_for() {
         sleep 0.1
     done
 }
+
+# A sanitizer-built plugin inside Debian's mosquitto needs the sanitizer
+# runtimes preloaded; thingcore passes THINGCORE_MOSQUITTO_PRELOAD on.
+sanitizer_env() {
+    if ldd "$1/thingcore-plugin.so" 2>/dev/null | grep -q libasan; then
+        THINGCORE_MOSQUITTO_PRELOAD="$(gcc -print-file-name=libasan.so)"
+        if ldd "$1/thingcore-plugin.so" | grep -q libubsan; then
+            THINGCORE_MOSQUITTO_PRELOAD="$THINGCORE_MOSQUITTO_PRELOAD $(gcc -print-file-name=libubsan.so)"
+        fi
+        export THINGCORE_MOSQUITTO_PRELOAD ASAN_OPTIONS=detect_leaks=0
+    fi
+}

@@ -8,6 +8,7 @@
 # (first connection provisions the thing).
 set -u
 . "$(dirname "$0")/lib.sh"
+sanitizer_env "${TC_BUILD:?TC_BUILD not set}"
 B="${TC_BUILD:?TC_BUILD not set}"
 T="$B/thingcore"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)

@@ -10,6 +10,7 @@
 # registered" for `thingcore register`.
 set -u
 . "$(dirname "$0")/lib.sh"
+sanitizer_env "${TC_BUILD:?TC_BUILD not set}"
 T="${TC_BUILD:?TC_BUILD not set}/thingcore"
 GEN="$TC_BUILD/bench/import"
 PY=/usr/bin/python3

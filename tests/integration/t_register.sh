@@ -7,6 +7,7 @@
 # from another factory.
 set -u
 . "$(dirname "$0")/lib.sh"
+sanitizer_env "${TC_BUILD:?TC_BUILD not set}"
 T="${TC_BUILD:?TC_BUILD not set}/thingcore"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 D=$(mktemp -d /tmp/tc-register.XXXXXX)
