@@ -51,6 +51,8 @@ TARGETS += $(BUILD)/thingcore-plugin.so
 endif
 
 .PHONY: all check demo deps clean fuzz format
+# Objects of fuzz targets and benches are kept, not treated as temporary.
+.SECONDARY:
 all: $(TARGETS)
 
 $(BUILD)/obj/%.o: %.c

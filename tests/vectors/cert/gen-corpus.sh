@@ -5,7 +5,7 @@
 # build:  sh tests/vectors/cert/gen-corpus.sh build
 set -eu
 build=${1:-build}
-data=${2:-/work/shared/data/microchip}
+data=${2:-$(dirname "$0")/../../../shared/data/microchip}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc=fuzz/corpus/cert_compressed

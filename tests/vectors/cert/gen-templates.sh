@@ -4,9 +4,9 @@
 # templates and the Crypto Authentication Root CA 002, so the library carries
 # the exact bytes. Run from the repository root:
 #   sh tests/vectors/cert/gen-templates.sh [DATA_DIR] > src/cert/tmpl_data.c
-# DATA_DIR defaults to /work/shared/data/microchip.
+# DATA_DIR defaults to ../shared/data/microchip beside the repository.
 set -eu
-data=${1:-/work/shared/data/microchip}
+data=${1:-$(dirname "$0")/../../../shared/data/microchip}
 
 # C array of a binary file, 12 bytes a line.
 emit() {
