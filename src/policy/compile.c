@@ -828,11 +828,7 @@ tc_policy_set_free(struct tc_policy_set *set)
     if (set == NULL) {
         return;
     }
-    free(set->rules);
-    free(set->entries);
-    free(set->bytes);
-    free(set->pat);
-    free(set->sids);
+    /* One allocation holds the set and all its pools (see finish). */
     free(set);
 }
 
@@ -854,30 +850,53 @@ builder_clear(struct builder *b)
     free(b->on.p);
 }
 
-/* Lay the per-action rule lists end to end and hand the pools over. */
+/* Round up to 8 so every pool in the block is aligned. */
+static size_t
+align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/*
+ * Lay the per-action rule lists end to end and copy every pool into one
+ * exact-size block after the set itself: a connection's compiled policy
+ * is one allocation, as small as its content (a broker keeps one per
+ * connected device).
+ */
 static int
 finish(struct builder *b, struct tc_policy_set **out)
 {
-    struct tc_policy_set *s = calloc(1, sizeof(*s));
+    struct tc_policy_set *s;
     size_t total = 0;
     size_t at = 0;
+    size_t off_rules = align8(sizeof(*s));
+    size_t off_entries;
+    size_t off_pat;
+    size_t off_bytes;
+    size_t off_sids;
+    size_t size;
+    uint8_t *block;
     int a;
     int e;
 
-    if (s == NULL) {
-        return TC_ERR_NOMEM;
-    }
     for (a = 0; a < TC_POLICY_ACTION_COUNT; a++) {
         total += b->rules[a][0].n + b->rules[a][1].n;
     }
-    s->rules = malloc((total > 0 ? total : 1) * sizeof(*s->rules));
-    if (s->rules == NULL || vec_reserve(&b->entries, 1) != TC_OK ||
-        vec_reserve(&b->bytes, 1) != TC_OK ||
-        vec_reserve(&b->pat, 1) != TC_OK ||
-        vec_reserve(&b->sids, 1) != TC_OK) {
-        tc_policy_set_free(s);
+    off_entries = align8(off_rules + total * sizeof(*s->rules));
+    off_pat = align8(off_entries + b->entries.n * sizeof(*s->entries));
+    off_bytes = align8(off_pat + b->pat.n * sizeof(*s->pat));
+    off_sids = off_bytes + b->bytes.n;
+    size = off_sids + b->sids.n + 1;
+    block = calloc(1, size);
+    if (block == NULL) {
         return TC_ERR_NOMEM;
     }
+    s = (struct tc_policy_set *)(void *)block;
+    s->rules = (struct prule *)(void *)(block + off_rules);
+    s->entries = (struct pentry *)(void *)(block + off_entries);
+    s->pat = (uint16_t *)(void *)(block + off_pat);
+    s->bytes = block + off_bytes;
+    s->sids = (char *)block + off_sids;
     for (a = 0; a < TC_POLICY_ACTION_COUNT; a++) {
         for (e = 0; e < 2; e++) {
             const struct vec *v = &b->rules[a][e];
@@ -895,14 +914,18 @@ finish(struct builder *b, struct tc_policy_set **out)
             at += v->n;
         }
     }
-    s->entries = b->entries.p;
-    s->bytes = b->bytes.p;
-    s->pat = b->pat.p;
-    s->sids = b->sids.p;
-    b->entries.p = NULL;
-    b->bytes.p = NULL;
-    b->pat.p = NULL;
-    b->sids.p = NULL;
+    if (b->entries.n > 0) {
+        memcpy(s->entries, b->entries.p, b->entries.n * sizeof(*s->entries));
+    }
+    if (b->pat.n > 0) {
+        memcpy(s->pat, b->pat.p, b->pat.n * sizeof(*s->pat));
+    }
+    if (b->bytes.n > 0) {
+        memcpy(s->bytes, b->bytes.p, b->bytes.n);
+    }
+    if (b->sids.n > 0) {
+        memcpy(s->sids, b->sids.p, b->sids.n);
+    }
     *out = s;
     return TC_OK;
 }
