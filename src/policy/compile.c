@@ -589,6 +589,38 @@ cond_holds(struct builder *b, const struct pcond *c)
 /* ---- resources ---- */
 
 /*
+ * The literal text p[0..n) (characters below 256) in the bytes pool, at
+ * *off: a text already there is shared (Publish and Receive name the same
+ * topics), so a compiled set stays small.
+ */
+static int
+put_bytes(struct builder *b, const uint16_t *p, size_t n, uint32_t *off)
+{
+    uint8_t text[512];
+    const uint8_t *found;
+    size_t k;
+
+    if (n <= sizeof(text) && n > 0 && b->bytes.n >= n) {
+        for (k = 0; k < n; k++) {
+            text[k] = (uint8_t)p[k];
+        }
+        found = memmem(b->bytes.p, b->bytes.n, text, n);
+        if (found != NULL) {
+            *off = (uint32_t)(found - (const uint8_t *)b->bytes.p);
+            return TC_OK;
+        }
+    }
+    *off = (uint32_t)b->bytes.n;
+    if (vec_reserve(&b->bytes, n) != TC_OK) {
+        return TC_ERR_NOMEM;
+    }
+    for (k = 0; k < n; k++) {
+        ((uint8_t *)b->bytes.p)[b->bytes.n++] = (uint8_t)p[k];
+    }
+    return TC_OK;
+}
+
+/*
  * Append the entry for pattern p[0..m) (already past the ARN prefix),
  * picking the cheapest kind that matches exactly the same names.
  */
@@ -608,22 +640,14 @@ add_entry(struct builder *b, const uint16_t *p, size_t m)
     }
     if (lit == m || (only_stars && lit < m)) {
         e.kind = lit == m ? ENTRY_EXACT : lit == 0 ? ENTRY_ANY : ENTRY_PREFIX;
-        e.off = (uint32_t)b->bytes.n;
         e.len = (uint32_t)lit;
-        if (vec_reserve(&b->bytes, lit) != TC_OK) {
+        if (put_bytes(b, p, lit, &e.off) != TC_OK) {
             return TC_ERR_NOMEM;
-        }
-        for (k = 0; k < lit; k++) {
-            ((uint8_t *)b->bytes.p)[b->bytes.n++] = (uint8_t)p[k];
         }
     } else {
-        e.head_off = (uint32_t)b->bytes.n;
         e.head_len = (uint32_t)lit;
-        if (vec_reserve(&b->bytes, lit) != TC_OK) {
+        if (put_bytes(b, p, lit, &e.head_off) != TC_OK) {
             return TC_ERR_NOMEM;
-        }
-        for (k = 0; k < lit; k++) {
-            ((uint8_t *)b->bytes.p)[b->bytes.n++] = (uint8_t)p[k];
         }
 
         /* A run of stars is one star. */
