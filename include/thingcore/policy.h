@@ -160,6 +160,9 @@ int tc_policy_compile(const char *const *docs, const size_t *lens,
                       struct tc_policy_set **out, struct tc_detail *d);
 
 /* Free a compiled set; NULL accepted. */
+/* Bytes a compiled set occupies (one allocation), for memory accounting. */
+size_t tc_policy_set_size(const struct tc_policy_set *set);
+
 void tc_policy_set_free(struct tc_policy_set *set);
 
 /*

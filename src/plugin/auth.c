@@ -237,10 +237,8 @@ compile_for(struct mosquitto *client, X509 *x, const char *cert_id,
     ctx.cert_serial = serial;
     ctx.source_ip = mosquitto_client_address(client);
 
-    /* One thread: the heap growth across the compile is the set. */
-    *bytes = pl_heap_used();
     rc = tc_policy_compile(docs, lens, pols.n, &ctx, set, d);
-    *bytes = pl_heap_used() - *bytes;
+    *bytes = rc == TC_OK ? tc_policy_set_size(*set) : 0;
 
 cleanup:
     dn_clear(&subject);

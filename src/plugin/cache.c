@@ -81,14 +81,6 @@ pl_set_get(const char *cert_id, const char *cid, const char *ip)
     return NULL;
 }
 
-size_t
-pl_heap_used(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-
-    return mi.uordblks + mi.hblkhd;
-}
-
 struct pl_set *
 pl_set_put(const char *cert_id, const char *cid, const char *ip,
            struct tc_policy_set *set, size_t set_bytes)

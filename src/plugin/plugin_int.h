@@ -127,9 +127,6 @@ void pl_decide_write(int level, const char *cid, const char *cert,
         }                                                                      \
     } while (0)
 
-/* Heap bytes in use by this process (malloc's own count). */
-size_t pl_heap_used(void);
-
 /* Connection table (plugin.c). */
 struct pl_conn *pl_conn_find(const struct mosquitto *client);
 int pl_conn_add(struct pl_conn *c);

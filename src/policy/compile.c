@@ -846,6 +846,12 @@ add_statement(struct builder *b, size_t pi, size_t si, const struct pstmt *st)
 
 /* ---- the set ---- */
 
+size_t
+tc_policy_set_size(const struct tc_policy_set *set)
+{
+    return set != NULL ? set->size : 0;
+}
+
 void
 tc_policy_set_free(struct tc_policy_set *set)
 {
@@ -916,6 +922,7 @@ finish(struct builder *b, struct tc_policy_set **out)
         return TC_ERR_NOMEM;
     }
     s = (struct tc_policy_set *)(void *)block;
+    s->size = size;
     s->rules = (struct prule *)(void *)(block + off_rules);
     s->entries = (struct pentry *)(void *)(block + off_entries);
     s->pat = (uint16_t *)(void *)(block + off_pat);

@@ -48,6 +48,7 @@ struct prule {
  * Every pool is allocated (never NULL) so offsets are always valid bases.
  */
 struct tc_policy_set {
+    size_t size; /* bytes of the one allocation holding all of it */
     struct prule *rules;
     struct pentry *entries;
     uint8_t *bytes;
