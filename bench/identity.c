@@ -4,7 +4,8 @@
  * factory line through each chip's own commands: configure, lock, five
  * GenKeys, certificate issue, writes, lock), then identity reads per
  * second (serial, locks, OTP, slots 5/10/11/12, five public keys, both
- * certificates rebuilt) on those chips in this process. Prints its figures; asserts nothing about time.
+ * certificates rebuilt) on those chips in this process. Prints its
+ * figures; asserts nothing about time.
  *
  * usage: identity [CHIPS]
  */
