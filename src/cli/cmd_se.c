@@ -111,6 +111,29 @@ parse_client(int argc, char **argv, struct se_opts *o)
     return 0;
 }
 
+/*
+ * The common start of a client subcommand: parse the options (nargs
+ * operands expected), answer --help, report a usage error. Returns 1 when
+ * the caller goes on, 0 when it returns *status.
+ */
+static int
+client_begin(int argc, char **argv, const char *usage, int nargs,
+             struct se_opts *o, int *status)
+{
+    if (parse_client(argc, argv, o) != 0 ||
+        (!o->help && argc - optind != nargs)) {
+        fputs(usage, stderr);
+        *status = CLI_EXIT_USAGE;
+        return 0;
+    }
+    if (o->help) {
+        fputs(usage, stdout);
+        *status = CLI_EXIT_OK;
+        return 0;
+    }
+    return 1;
+}
+
 static int
 open_se(const struct se_opts *o, struct tc_se **se)
 {
@@ -281,7 +304,9 @@ se_info(int argc, char **argv)
 {
     static const char usage[] =
         "usage: thingcore se info [--se TRANSPORT]\n"
-        "Print the chip's serial number, revision and lock state.\n";
+        "Print the chip's serial number, revision and lock state; for a\n"
+        "Trust&GO chip also its certificate template, subject, validity\n"
+        "and whether a simulated factory made it.\n";
     struct se_opts o;
     struct tc_se *se = NULL;
     struct tc_se_locks locks;
@@ -293,13 +318,8 @@ se_info(int argc, char **argv)
     int rc;
     int i;
 
-    if (parse_client(argc, argv, &o) != 0 || optind != argc) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
+    if (!client_begin(argc, argv, usage, 0, &o, &rc)) {
+        return rc;
     }
     rc = open_se(&o, &se);
     if (rc != CLI_EXIT_OK) {
@@ -355,13 +375,8 @@ se_configure(int argc, char **argv)
     struct tc_detail d;
     int rc;
 
-    if (parse_client(argc, argv, &o) != 0 || optind != argc) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
+    if (!client_begin(argc, argv, usage, 0, &o, &rc)) {
+        return rc;
     }
     rc = open_se(&o, &se);
     if (rc != CLI_EXIT_OK) {
@@ -398,14 +413,12 @@ se_lock(int argc, char **argv)
     struct tc_detail d;
     int rc;
 
-    if (parse_client(argc, argv, &o) != 0 || optind != argc ||
-        (!o.help && o.zone == NULL)) {
+    if (!client_begin(argc, argv, usage, 0, &o, &rc)) {
+        return rc;
+    }
+    if (o.zone == NULL) {
         fputs(usage, stderr);
         return CLI_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
     }
     if (strcmp(o.zone, "config") != 0 && strcmp(o.zone, "data") != 0 &&
         strcmp(o.zone, "slot") != 0) {
@@ -481,13 +494,8 @@ se_key(int argc, char **argv, int generate)
     uint8_t pub[TC_ATCA_PUBKEY_SIZE];
     int rc;
 
-    if (parse_client(argc, argv, &o) != 0 || optind != argc) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
+    if (!client_begin(argc, argv, usage, 0, &o, &rc)) {
+        return rc;
     }
     if (need_slot(&o, argv[0]) != 0) {
         return CLI_EXIT_USAGE;
@@ -566,13 +574,8 @@ se_sign(int argc, char **argv)
     size_t der_len;
     int rc;
 
-    if (parse_client(argc, argv, &o) != 0 || (!o.help && optind != argc - 1)) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
+    if (!client_begin(argc, argv, usage, 1, &o, &rc)) {
+        return rc;
     }
     if (need_slot(&o, "sign") != 0) {
         return CLI_EXIT_USAGE;
@@ -647,14 +650,12 @@ se_read(int argc, char **argv)
         argc -= 2;
         i--;
     }
-    if (parse_client(argc, argv, &o) != 0 || optind != argc ||
-        (!o.help && o.zone == NULL)) {
+    if (!client_begin(argc, argv, usage, 0, &o, &rc)) {
+        return rc;
+    }
+    if (o.zone == NULL) {
         fputs(usage, stderr);
         return CLI_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
     }
     if (strcmp(o.zone, "config") == 0) {
         zone = TC_ATCA_ZONE_CONFIG;
@@ -719,13 +720,8 @@ se_random(int argc, char **argv)
     char hex[65];
     int rc;
 
-    if (parse_client(argc, argv, &o) != 0 || optind != argc) {
-        fputs(usage, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    if (o.help) {
-        fputs(usage, stdout);
-        return CLI_EXIT_OK;
+    if (!client_begin(argc, argv, usage, 0, &o, &rc)) {
+        return rc;
     }
     rc = open_se(&o, &se);
     if (rc != CLI_EXIT_OK) {
