@@ -25,7 +25,10 @@ usage(FILE *out)
             "Create the data directory if needed and run the core. Options "
             "given are\nstored in DIR/config.json. The data directory "
             "defaults to $THINGCORE_DATA,\nthen $XDG_DATA_HOME/thingcore, "
-            "then ~/.local/share/thingcore.\n");
+            "then ~/.local/share/thingcore.\n"
+            "The core is the control-plane API (HTTPS) and mosquitto with\n"
+            "the thingcore plugin on the MQTT port (TLS, client\n"
+            "certificates); Ctrl-C or SIGTERM stops both.\n");
 }
 
 static int

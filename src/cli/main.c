@@ -15,7 +15,7 @@ static const struct cli_command commands[] = {
     {"cert", cmd_cert, "Trust&GO certificates: decode, rebuild, verify"},
     {"manifest", cmd_manifest, "Trust&GO manifests: create, verify, extract"},
     {"policy", cmd_policy, "policies: validate documents, check decisions"},
-    {"up", cmd_up, "run the core: data directory, API (and broker)"},
+    {"up", cmd_up, "run the core: the API and the MQTT broker"},
     {"api", cmd_api, "run the control-plane API alone"},
     {"env", cmd_env, "print shell exports for the aws command"},
     {"broker", cmd_broker, "run the MQTT broker (mosquitto + plugin) alone"},
