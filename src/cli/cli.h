@@ -7,6 +7,10 @@
 #ifndef THINGCORE_CLI_H
 #define THINGCORE_CLI_H
 
+#include <stddef.h>
+
+#include <openssl/types.h>
+
 #include "thingcore/err.h"
 
 #define CLI_EXIT_OK 0
@@ -84,6 +88,21 @@ int cmd_se_certs(int argc, char **argv);
 /* Template, subject, validity and origin of a chip identity (stdout). */
 struct tc_identity;
 void cli_print_identity(const struct tc_identity *id);
+
+/* The simulated factory folder: given, else the default (or ""). */
+void cli_factory_dir(const char *given, char *out, size_t cap);
+
+/*
+ * Read the identity of the chip at transport (or through se when it is
+ * not NULL) with Microchip's root, the factory folder's root and extra
+ * (n_extra, borrowed) as candidate roots (cli_identity.c). *roots is
+ * handed to the caller (tc_identity_roots_free), also on failure.
+ */
+struct tc_se;
+int cli_identity_read(const char *transport, struct tc_se *se,
+                      const char *factory, X509 *const *extra,
+                      size_t n_extra, struct tc_identity *id, X509 ***roots,
+                      size_t *nroots, struct tc_detail *d);
 int cmd_manifest(int argc, char **argv);
 /* thingcore se serve (cmd_se_serve.c) */
 int cmd_se_serve(int argc, char **argv);

@@ -16,7 +16,6 @@
 
 #include "cli.h"
 #include "thingcore/device.h"
-#include "thingcore/factory.h"
 #include "thingcore/identity.h"
 #include "thingcore/p11key.h"
 #include "thingcore/project.h"
@@ -68,25 +67,11 @@ static int
 read_chip(const char *transport, const char *factory, struct tc_identity *id,
           struct tc_detail *d)
 {
-    struct tc_se *se = NULL;
     X509 **roots = NULL;
     size_t n = 0;
-    char fdir[4096];
-    int rc;
+    int rc = cli_identity_read(transport, NULL, factory, NULL, 0, id, &roots,
+                               &n, d);
 
-    if (factory != NULL) {
-        snprintf(fdir, sizeof(fdir), "%s", factory);
-    } else if (tc_data_dir("factory", fdir, sizeof(fdir), NULL) != TC_OK) {
-        fdir[0] = '\0';
-    }
-    rc = tc_identity_default_roots(fdir[0] ? fdir : NULL, &roots, &n, d);
-    if (rc == TC_OK) {
-        rc = tc_se_open(transport, &se, d);
-    }
-    if (rc == TC_OK) {
-        rc = tc_identity_read(se, roots, n, id, d);
-    }
-    tc_se_close(se);
     tc_identity_roots_free(roots, n);
     return rc;
 }

@@ -17,7 +17,6 @@
 #include <openssl/x509.h>
 
 #include "cli.h"
-#include "thingcore/factory.h"
 #include "thingcore/identity.h"
 #include "thingcore/manifest.h"
 #include "thingcore/se.h"
@@ -92,43 +91,31 @@ identity_from_chip(const char *transport, const char *fdir,
                    char *const *trust, int ntrust, struct tc_identity *chip,
                    struct tc_manifest_identity *mid, struct tc_detail *d)
 {
-    struct tc_se *se = NULL;
+    X509 *extra[MAX_TRUST];
     X509 **roots = NULL;
     size_t nroots = 0;
+    size_t nextra = 0;
     struct tc_buf b;
-    X509 *x;
-    int rc;
+    int rc = TC_OK;
     int i;
     int k;
 
+    /* The --trust roots help rebuild as well as verify. */
     tc_buf_init(&b, CERT_FILE_MAX);
-    rc = tc_identity_default_roots(fdir, &roots, &nroots, d);
-    for (i = 0; rc == TC_OK && i < ntrust; i++) {
-        X509 **grown;
-
+    for (i = 0; rc == TC_OK && i < ntrust && nextra < MAX_TRUST; i++) {
         b.len = 0;
-        x = NULL;
         rc = tc_file_read(trust[i], &b, d);
         if (rc == TC_OK) {
-            rc = tc_cert_x509_from_pem((const char *)b.data, b.len, &x, d);
+            rc = tc_cert_x509_from_pem((const char *)b.data, b.len,
+                                       &extra[nextra], d);
         }
-        if (rc != TC_OK) {
-            break;
+        if (rc == TC_OK) {
+            nextra++;
         }
-        grown = realloc(roots, (nroots + 1) * sizeof(*roots));
-        if (grown == NULL) {
-            X509_free(x);
-            rc = TC_ERR_NOMEM;
-            break;
-        }
-        roots = grown;
-        roots[nroots++] = x;
     }
     if (rc == TC_OK) {
-        rc = tc_se_open(transport, &se, d);
-    }
-    if (rc == TC_OK) {
-        rc = tc_identity_read(se, roots, nroots, chip, d);
+        rc = cli_identity_read(transport, NULL, fdir, extra, nextra, chip,
+                               &roots, &nroots, d);
     }
     if (rc == TC_OK) {
         memcpy(mid->sn, chip->sn, sizeof(mid->sn));
@@ -141,7 +128,9 @@ identity_from_chip(const char *transport, const char *fdir,
         }
         mid->npubkeys = TC_MANIFEST_KEYS;
     }
-    tc_se_close(se);
+    for (i = 0; i < (int)nextra; i++) {
+        X509_free(extra[i]);
+    }
     tc_identity_roots_free(roots, nroots);
     tc_buf_clear(&b, 0);
     return rc;
@@ -473,12 +462,7 @@ manifest_create(int argc, char **argv)
             rc = TC_ERR_NOMEM;
             goto out;
         }
-        if (fdir_opt != NULL) {
-            snprintf(fdir, sizeof(fdir), "%s", fdir_opt);
-        } else if (tc_data_dir("factory", fdir, sizeof(fdir), NULL) !=
-                   TC_OK) {
-            fdir[0] = '\0';
-        }
+        cli_factory_dir(fdir_opt, fdir, sizeof(fdir));
     }
     for (i = 0; i < nse; i++) {
         struct tc_manifest_identity *mid = &ids[n + i];

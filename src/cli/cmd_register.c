@@ -18,7 +18,6 @@
 #include "cli.h"
 #include "thingcore/apiclient.h"
 #include "thingcore/datadir.h"
-#include "thingcore/factory.h"
 #include "thingcore/identity.h"
 #include "thingcore/manifest.h"
 #include "thingcore/project.h"
@@ -426,7 +425,6 @@ cmd_register(int argc, char **argv)
     struct tc_provision_opts po;
     struct tc_provision_result res;
     struct tc_project_changes ch;
-    struct tc_se *se = NULL;
     struct tc_detail d;
     struct tc_buf ca;
     X509 **roots = NULL;
@@ -478,20 +476,9 @@ cmd_register(int argc, char **argv)
     }
 
     /* 1. the chip */
-    if (o.factory != NULL) {
-        snprintf(fdir, sizeof(fdir), "%s", o.factory);
-    } else if (tc_data_dir("factory", fdir, sizeof(fdir), NULL) != TC_OK) {
-        fdir[0] = '\0';
-    }
-    rc = tc_identity_default_roots(fdir[0] ? fdir : NULL, &roots, &nroots,
-                                   &d);
-    if (rc == TC_OK) {
-        rc = tc_se_open(o.se, &se, &d);
-    }
-    if (rc == TC_OK) {
-        rc = tc_identity_read(se, roots, nroots, &id, &d);
-    }
-    tc_se_close(se);
+    cli_factory_dir(o.factory, fdir, sizeof(fdir));
+    rc = cli_identity_read(o.se, NULL, o.factory, NULL, 0, &id, &roots,
+                           &nroots, &d);
     if (rc != TC_OK) {
         line(&prog, "read chip", o.se, "FAILED", NULL);
         cli_fail("read chip", rc, &d);

@@ -15,7 +15,6 @@
 #include "cli.h"
 #include "thingcore/chip.h"
 #include "thingcore/ec.h"
-#include "thingcore/factory.h"
 #include "thingcore/identity.h"
 #include "thingcore/se.h"
 #include "thingcore/util.h"
@@ -279,17 +278,10 @@ print_identity(struct tc_se *se)
     struct tc_detail d;
     X509 **roots = NULL;
     size_t n = 0;
-    char fdir[4096];
     int rc;
 
     tc_detail_clear(&d);
-    rc = tc_identity_default_roots(
-        tc_data_dir("factory", fdir, sizeof(fdir), NULL) == TC_OK ? fdir
-                                                                   : NULL,
-        &roots, &n, &d);
-    if (rc == TC_OK) {
-        rc = tc_identity_read(se, roots, n, &id, &d);
-    }
+    rc = cli_identity_read(NULL, se, NULL, NULL, 0, &id, &roots, &n, &d);
     if (rc == TC_OK) {
         cli_print_identity(&id);
     } else {

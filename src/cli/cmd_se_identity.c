@@ -20,17 +20,6 @@
 
 #define MAX_TRUST 16
 
-/* The factory folder: --factory, else the default under the data dir. */
-static int
-factory_path(const char *given, char *out, size_t cap)
-{
-    if (given != NULL) {
-        snprintf(out, cap, "%s", given);
-        return 0;
-    }
-    return tc_data_dir("factory", out, cap, NULL) == TC_OK ? 0 : -1;
-}
-
 static const char manufacture_usage[] =
     "usage: thingcore se manufacture --out DIR [--factory FDIR] [--count N]\n"
     "                                [--serial HEX]\n"
@@ -113,7 +102,8 @@ cmd_se_manufacture(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (factory_path(fdir_opt, fdir, sizeof(fdir)) != 0) {
+    cli_factory_dir(fdir_opt, fdir, sizeof(fdir));
+    if (fdir[0] == '\0') {
         fprintf(stderr, "thingcore se manufacture: no data directory: give "
                         "--factory FDIR\n");
         return CLI_EXIT_USAGE;
@@ -218,31 +208,6 @@ kind_name(enum tc_cert_kind kind)
     const struct tc_cert_template *t = tc_cert_template_get(kind);
 
     return t != NULL ? t->name : "unknown";
-}
-
-/*
- * Read the identity with the real root, the default factory root and the
- * given anchors as candidates. *roots (n) is handed to the caller.
- */
-static int
-read_identity(struct tc_se *se, const char *fdir, X509 **trust, int ntrust,
-              struct tc_identity *id, X509 ***roots, size_t *n,
-              struct tc_detail *d)
-{
-    int rc = tc_identity_default_roots(fdir, roots, n, d);
-    int i;
-
-    for (i = 0; rc == TC_OK && i < ntrust; i++) {
-        X509 **grown = realloc(*roots, (*n + 1) * sizeof(X509 *));
-
-        if (grown == NULL) {
-            return TC_ERR_NOMEM;
-        }
-        X509_up_ref(trust[i]);
-        grown[(*n)++] = trust[i];
-        *roots = grown;
-    }
-    return rc == TC_OK ? tc_identity_read(se, *roots, *n, id, d) : rc;
 }
 
 void
@@ -353,15 +318,10 @@ cmd_se_certs(int argc, char **argv)
                         "THINGCORE_SE\n");
         goto usage;
     }
-    if (factory_path(fdir_opt, fdir, sizeof(fdir)) != 0) {
-        fdir[0] = '\0';
-    }
+    cli_factory_dir(fdir_opt, fdir, sizeof(fdir));
     tc_detail_clear(&d);
-    rc = tc_se_open(transport, &se, &d);
-    if (rc == TC_OK) {
-        rc = read_identity(se, fdir[0] ? fdir : NULL, trust, ntrust, &id,
-                           &roots, &nroots, &d);
-    }
+    rc = cli_identity_read(transport, NULL, fdir_opt, trust, (size_t)ntrust,
+                           &id, &roots, &nroots, &d);
     if (rc != TC_OK) {
         cli_fail(transport, rc, &d);
         goto done;
