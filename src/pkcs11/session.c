@@ -511,6 +511,29 @@ sign_finish(struct p11_module *m, CK_SESSION_HANDLE h, struct p11_session *s,
     return rv;
 }
 
+/*
+ * The session of a signing call, with the state checks every signing call
+ * makes: an operation must have been started and not be running; C_Sign
+ * (single part) may not follow C_SignUpdate.
+ */
+static CK_RV
+signing_session(struct p11_module *m, CK_SESSION_HANDLE h,
+                struct p11_session **s, int single_part)
+{
+    CK_RV rv = p11_session_get(m, h, s);
+
+    if (rv != CKR_OK) {
+        return rv;
+    }
+    if (!(*s)->sign_active) {
+        return CKR_OPERATION_NOT_INITIALIZED;
+    }
+    if ((*s)->sign_busy || (single_part && (*s)->sign_multi)) {
+        return CKR_OPERATION_ACTIVE;
+    }
+    return CKR_OK;
+}
+
 CK_RV
 C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
        CK_ULONG_PTR siglen)
@@ -523,12 +546,8 @@ C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
         return CKR_CRYPTOKI_NOT_INITIALIZED;
     }
     p11_lock(m);
-    rv = p11_session_get(m, h, &s);
-    if (rv == CKR_OK && !s->sign_active) {
-        rv = CKR_OPERATION_NOT_INITIALIZED;
-    } else if (rv == CKR_OK && (s->sign_busy || s->sign_multi)) {
-        rv = CKR_OPERATION_ACTIVE;
-    } else if (rv == CKR_OK && (siglen == NULL || (data == NULL && len > 0))) {
+    rv = signing_session(m, h, &s, 1);
+    if (rv == CKR_OK && (siglen == NULL || (data == NULL && len > 0))) {
         sign_end(s);
         rv = CKR_ARGUMENTS_BAD;
     }
@@ -555,12 +574,8 @@ C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR part, CK_ULONG len)
         return CKR_CRYPTOKI_NOT_INITIALIZED;
     }
     p11_lock(m);
-    rv = p11_session_get(m, h, &s);
-    if (rv == CKR_OK && !s->sign_active) {
-        rv = CKR_OPERATION_NOT_INITIALIZED;
-    } else if (rv == CKR_OK && s->sign_busy) {
-        rv = CKR_OPERATION_ACTIVE;
-    } else if (rv == CKR_OK && s->sign_mech != CKM_ECDSA_SHA256) {
+    rv = signing_session(m, h, &s, 0);
+    if (rv == CKR_OK && s->sign_mech != CKM_ECDSA_SHA256) {
         sign_end(s);
         rv = CKR_FUNCTION_NOT_SUPPORTED;
     } else if (rv == CKR_OK && part == NULL && len > 0) {
@@ -589,12 +604,8 @@ C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG_PTR siglen)
         return CKR_CRYPTOKI_NOT_INITIALIZED;
     }
     p11_lock(m);
-    rv = p11_session_get(m, h, &s);
-    if (rv == CKR_OK && !s->sign_active) {
-        rv = CKR_OPERATION_NOT_INITIALIZED;
-    } else if (rv == CKR_OK && s->sign_busy) {
-        rv = CKR_OPERATION_ACTIVE;
-    } else if (rv == CKR_OK &&
+    rv = signing_session(m, h, &s, 0);
+    if (rv == CKR_OK &&
                (s->sign_mech != CKM_ECDSA_SHA256 || siglen == NULL)) {
         rv = siglen == NULL ? CKR_ARGUMENTS_BAD : CKR_FUNCTION_NOT_SUPPORTED;
         sign_end(s);
