@@ -130,6 +130,13 @@ grep -q "retrying in 1 s" bad.log || { cat bad.log; fail "no backoff 1 s"; }
 grep -q "retrying in 2 s" bad.log || { cat bad.log; fail "no backoff 2 s"; }
 cp ca.pem proj/main/certs/aws-root-ca.pem
 
+# A PKCS#11 module that is not there: refused before any connection.
+"$T" device run --project proj --cycles 1 \
+    --pkcs11-module "$D/missing-pkcs11.so" >nomod.log 2>&1
+[ $? -eq 1 ] || fail "a missing PKCS#11 module must be refused"
+grep -q "missing-pkcs11.so is not readable" nomod.log ||
+    { cat nomod.log; fail "missing module message"; }
+
 # Two devices in one process.
 "$T" fleet run --chips chips --count 2 --project proj --cycles 1 \
     >fleet.log 2>&1 || { cat fleet.log; fail "fleet run"; }

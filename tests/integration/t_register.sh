@@ -112,6 +112,23 @@ if [ -x "$AWS" ]; then
         fail "principal"
 fi
 
+# A thing of another type stands in the way: the step and the fix named.
+if [ -x "$AWS" ]; then
+    "$AWS" iot create-thing-type --thing-type-name other-type \
+        --endpoint-url "$THINGCORE_ENDPOINT_URL" >/dev/null ||
+        fail "create other type"
+    "$AWS" iot create-thing --thing-name "$SN2" --thing-type-name other-type \
+        --endpoint-url "$THINGCORE_ENDPOINT_URL" >/dev/null ||
+        fail "create conflicting thing"
+    "$T" register --se "unix:$D/chips/$SN2.sock" --project proj \
+        --trust "$ROOT" >out 2>err
+    [ $? -eq 1 ] || fail "a thing of another type must stop register"
+    grep -q "thing $SN2.*other-type.*update-thing" err ||
+        { cat out err; fail "conflicting thing message"; }
+    "$AWS" iot delete-thing --thing-name "$SN2" \
+        --endpoint-url "$THINGCORE_ENDPOINT_URL" || fail "delete thing"
+fi
+
 # The second chip, same machine: the first manifest still verifies.
 "$T" register --se "unix:$D/chips/$SN2.sock" --project proj --trust "$ROOT" \
     >out 2>err || { cat out err; fail "second chip"; }
@@ -146,6 +163,18 @@ grep -q "verify chain.*FAILED\|no known root" out err ||
     --endpoint-url "https://127.0.0.1:1" >out 2>err
 [ $? -eq 1 ] || fail "unreachable core must fail"
 grep -q "describe endpoint" err || { cat out err; fail "unreachable step"; }
+if [ -x "$AWS" ]; then
+    CERT=$("$AWS" iot list-thing-principals --thing-name "$SN" \
+        --endpoint-url "$THINGCORE_ENDPOINT_URL" --output text |
+        sed 's|.*cert/||' | head -n 1)
+    "$AWS" iot update-certificate --certificate-id "$CERT" \
+        --new-status REVOKED --endpoint-url "$THINGCORE_ENDPOINT_URL" ||
+        fail "revoke"
+    "$T" register --project proj --trust "$ROOT" >out 2>err
+    [ $? -eq 1 ] || fail "a revoked certificate must stop register"
+    grep -q "can never be activated again" err ||
+        { cat out err; fail "revoked message"; }
+fi
 "$T" register --project "$D/nowhere" --trust "$ROOT" >out 2>err
 [ $? -eq 1 ] || fail "missing project must fail"
 grep -q "not a firmware project" err || { cat err; fail "project message"; }

@@ -46,6 +46,11 @@ expect 2 "use config, data or slot" "$T" se lock --se unix:/x --zone all
 expect 2 "18 hex digits" "$T" se create --dir "$D/x" --serial 0999
 expect 2 "18 hex digits" "$T" se manufacture --out "$D/x" --serial zz
 expect 2 "needs --out" "$T" se certs --se unix:/x --format der
+expect 2 "use 1-100000" "$T" se create --dir "$D/x" --count 0
+expect 2 "use 1-1000000" "$T" se manufacture --out "$D/x" --count 0
+expect 2 "4 hex" "$T" se lock --se unix:/x --zone data --crc xyz
+expect 2 "use config, otp or data" "$T" se read --se unix:/x --zone eeprom
+expect 2 "not a count" "$T" se read --se unix:/x --zone config --offset -4
 
 # Bad transports: exit 1 naming the transport problem.
 expect 1 "unknown transport 'tcp'" "$T" se info --se tcp:localhost
