@@ -89,6 +89,17 @@ int cmd_se_certs(int argc, char **argv);
 struct tc_identity;
 void cli_print_identity(const struct tc_identity *id);
 
+/*
+ * Add the certificates in the file at path to a manifest verifier, as
+ * trust anchors (trust != 0) or accepted signers (cmd_manifest.c).
+ */
+struct tc_manifest_verifier;
+int cli_verifier_add_file(struct tc_manifest_verifier *v, const char *path,
+                          int trust, struct tc_detail *d);
+
+/* Parse the first PEM certificate in the file at path (cli_identity.c). */
+int cli_load_cert(const char *path, X509 **out, struct tc_detail *d);
+
 /* The simulated factory folder: given, else the default (or ""). */
 void cli_factory_dir(const char *given, char *out, size_t cap);
 

@@ -10,10 +10,27 @@
 #include <string.h>
 
 #include "cli.h"
+#include "thingcore/cert.h"
 #include "thingcore/factory.h"
 #include "thingcore/identity.h"
 #include "thingcore/se.h"
 #include "thingcore/util.h"
+
+int
+cli_load_cert(const char *path, X509 **out, struct tc_detail *d)
+{
+    struct tc_buf b;
+    int rc;
+
+    *out = NULL;
+    tc_buf_init(&b, 1 << 20);
+    rc = tc_file_read(path, &b, d);
+    if (rc == TC_OK) {
+        rc = tc_cert_x509_from_pem((const char *)b.data, b.len, out, d);
+    }
+    tc_buf_clear(&b, 0);
+    return rc;
+}
 
 void
 cli_factory_dir(const char *given, char *out, size_t cap)

@@ -170,25 +170,6 @@ print_json(const char *file, const struct tc_import_summary *s,
     json_decref(o);
 }
 
-/* Every certificate of a file as a manifest signer or trust anchor. */
-static int
-load_certs(struct tc_manifest_verifier *v, const char *path, int trust,
-           struct tc_detail *d)
-{
-    struct tc_buf b;
-    int rc;
-
-    tc_buf_init(&b, CERT_FILE_MAX);
-    rc = tc_file_read(path, &b, d);
-    if (rc == TC_OK && trust) {
-        rc = tc_manifest_verifier_add_trust(v, b.data, b.len, d);
-    } else if (rc == TC_OK) {
-        rc = tc_manifest_verifier_add_signer(v, b.data, b.len, d);
-    }
-    tc_buf_clear(&b, 0);
-    return rc;
-}
-
 static const char import_usage[] =
     "usage: thingcore import MANIFEST --signer CERT... --trust ROOT...\n"
     "                        [--batch N] [--policy NAME] [--data DIR]\n"
@@ -252,7 +233,7 @@ cmd_import(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "s:t:b:p:d:e:jh", opts, NULL)) !=
            -1) {
         if (c == 's' || c == 't') {
-            rc = load_certs(v, optarg, c == 't', &d);
+            rc = cli_verifier_add_file(v, optarg, c == 't', &d);
             if (rc != TC_OK) {
                 status = cli_fail(optarg, rc, &d);
                 goto out;

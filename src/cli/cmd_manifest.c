@@ -95,20 +95,13 @@ identity_from_chip(const char *transport, const char *fdir,
     X509 **roots = NULL;
     size_t nroots = 0;
     size_t nextra = 0;
-    struct tc_buf b;
     int rc = TC_OK;
     int i;
     int k;
 
     /* The --trust roots help rebuild as well as verify. */
-    tc_buf_init(&b, CERT_FILE_MAX);
     for (i = 0; rc == TC_OK && i < ntrust && nextra < MAX_TRUST; i++) {
-        b.len = 0;
-        rc = tc_file_read(trust[i], &b, d);
-        if (rc == TC_OK) {
-            rc = tc_cert_x509_from_pem((const char *)b.data, b.len,
-                                       &extra[nextra], d);
-        }
+        rc = cli_load_cert(trust[i], &extra[nextra], d);
         if (rc == TC_OK) {
             nextra++;
         }
@@ -132,7 +125,6 @@ identity_from_chip(const char *transport, const char *fdir,
         X509_free(extra[i]);
     }
     tc_identity_roots_free(roots, nroots);
-    tc_buf_clear(&b, 0);
     return rc;
 }
 
@@ -518,8 +510,8 @@ struct vopts {
 };
 
 /* Add every certificate of a file as a signer (trust == 0) or anchor. */
-static int
-add_certs(struct tc_manifest_verifier *v, const char *path, int trust,
+int
+cli_verifier_add_file(struct tc_manifest_verifier *v, const char *path, int trust,
           struct tc_detail *d)
 {
     struct tc_buf b;
@@ -609,7 +601,7 @@ parse_vopts(int argc, char **argv, struct vopts *o, int want_out,
             return CLI_EXIT_USAGE;
         }
         if (strcmp(a, "--signer") == 0 || strcmp(a, "--trust") == 0) {
-            rc = add_certs(o->v, val, a[2] == 't', &d);
+            rc = cli_verifier_add_file(o->v, val, a[2] == 't', &d);
             if (rc != TC_OK) {
                 return cli_fail("manifest", rc, &d);
             }

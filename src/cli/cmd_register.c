@@ -250,18 +250,12 @@ manifest(const struct reg_opts *o, const struct tc_identity *id,
     }
     if (rc == TC_OK) {
         char signer_path[4200];
-        struct tc_buf cert;
 
         tc_manifest_signer_default_dir(signer_path, sizeof(signer_path),
                                        NULL);
         strncat(signer_path, "/" TC_MANIFEST_SIGNER_CERT_FILE,
                 sizeof(signer_path) - strlen(signer_path) - 1);
-        tc_buf_init(&cert, 1 << 16);
-        rc = tc_file_read(signer_path, &cert, d);
-        if (rc == TC_OK) {
-            rc = tc_manifest_verifier_add_signer(v, cert.data, cert.len, d);
-        }
-        tc_buf_clear(&cert, 0);
+        rc = cli_verifier_add_file(v, signer_path, 0, d);
     }
     len = rc == TC_OK ? i2d_X509(root, &der) : 0;
     if (rc == TC_OK && len > 0) {
@@ -332,20 +326,14 @@ parse_opts(int argc, char **argv, struct reg_opts *o)
             }
             break;
         case 't': {
-            struct tc_buf b;
             struct tc_detail d;
             int rc;
 
             if (o->ntrust == MAX_TRUST) {
                 return -1;
             }
-            tc_buf_init(&b, 1 << 20);
-            rc = tc_file_read(optarg, &b, &d);
-            if (rc == TC_OK) {
-                rc = tc_cert_x509_from_pem((const char *)b.data, b.len,
-                                           &o->trust[o->ntrust], &d);
-            }
-            tc_buf_clear(&b, 0);
+            tc_detail_clear(&d);
+            rc = cli_load_cert(optarg, &o->trust[o->ntrust], &d);
             if (rc != TC_OK) {
                 cli_fail(optarg, rc, &d);
                 return -1;

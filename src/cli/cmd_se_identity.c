@@ -165,17 +165,11 @@ cmd_se_manufacture(int argc, char **argv)
 static int
 load_pem_cert(const char *path, X509 **out)
 {
-    struct tc_buf b;
     struct tc_detail d;
     int rc;
 
-    tc_buf_init(&b, 1 << 20);
     tc_detail_clear(&d);
-    rc = tc_file_read(path, &b, &d);
-    if (rc == TC_OK) {
-        rc = tc_cert_x509_from_pem((const char *)b.data, b.len, out, &d);
-    }
-    tc_buf_clear(&b, 0);
+    rc = cli_load_cert(path, out, &d);
     if (rc != TC_OK) {
         cli_fail(path, rc, &d);
     }
