@@ -10,17 +10,21 @@
  * device. Prints the figures and the ratios; asserts nothing.
  *
  * The load client speaks MQTT 3.1.1 itself over OpenSSL so that its own
- * cost is small and identical for the three brokers.
+ * cost is small and identical for the three brokers. With two CPUs or
+ * more, the brokers run on the first and the client on the others.
  *
- * usage: bench/broker [--devices N] [--seconds S] [--messages M]
- *                     [--rounds R] [--plugin SO] [--dynsec SO]
+ * usage: bench/broker [--devices N] [--rounds TRIALS] [--seconds S]
+ *                     [--messages M] [--threads T] [--verbose]
+ *                     [--plugin SO] [--dynsec SO]
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +47,8 @@
 
 #define DYNSEC "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
 #define MAX_DEVICES 4000
-#define CONN_THREADS 2
+#define MAX_TRIALS 99
+#define MAX_CONN_THREADS 64
 
 struct device {
     char id[32]; /* client ID and thing name */
@@ -57,6 +62,8 @@ static struct {
     char dynsec[1024];
     int ndev;
     int rounds;
+    int threads; /* connecting threads */
+    int verbose; /* print every trial */
     double seconds;
     long messages;
     struct device dev[MAX_DEVICES];
@@ -99,6 +106,7 @@ static int
 read_full(SSL *ssl, uint8_t *p, size_t n)
 {
     size_t got = 0;
+
 
     while (got < n) {
         int r = SSL_read(ssl, p + got, (int)(n - got));
@@ -480,6 +488,30 @@ write_conf(enum mode m, const char *path)
     return 0;
 }
 
+/* With two CPUs or more, the broker gets CPU 0 to itself and the load
+ * client runs on the others, so that each figure is the broker's own
+ * capacity rather than how the scheduler shared the machine. */
+static void
+pin_to(int broker)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    long i;
+
+    if (n < 2 || getenv("TC_BENCH_NOPIN") != NULL) {
+        return;
+    }
+    CPU_ZERO(&set);
+    if (broker) {
+        CPU_SET(0, &set);
+    } else {
+        for (i = 1; i < n && i < CPU_SETSIZE; i++) {
+            CPU_SET((int)i, &set);
+        }
+    }
+    sched_setaffinity(0, sizeof(set), &set);
+}
+
 static pid_t
 start_broker(const char *conf)
 {
@@ -489,6 +521,7 @@ start_broker(const char *conf)
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
 
+        pin_to(1);
         dup2(null, 1);
         dup2(null, 2);
         execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
@@ -511,10 +544,16 @@ start_broker(const char *conf)
 }
 
 static void
-stop_broker(pid_t pid)
+stop_all(const pid_t *pid)
 {
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    int m;
+
+    for (m = 0; m < 3; m++) {
+        if (pid[m] > 0) {
+            kill(pid[m], SIGTERM);
+            waitpid(pid[m], NULL, 0);
+        }
+    }
 }
 
 static long
@@ -536,6 +575,41 @@ rss_kb(pid_t pid)
         fclose(f);
     }
     return kb;
+}
+
+/* CPU time in seconds of every thread of pid, from the scheduler's own
+ * nanosecond count. */
+static double
+cpu_seconds(pid_t pid)
+{
+    char path[300];
+    struct dirent *e;
+    double total = 0;
+    DIR *dir;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    dir = opendir(path);
+    while (dir != NULL && (e = readdir(dir)) != NULL) {
+        unsigned long long ns = 0;
+        FILE *f;
+
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", (int)pid,
+                 e->d_name);
+        f = fopen(path, "r");
+        if (f != NULL && fscanf(f, "%llu", &ns) == 1) {
+            total += (double)ns / 1e9;
+        }
+        if (f != NULL) {
+            fclose(f);
+        }
+    }
+    if (dir != NULL) {
+        closedir(dir);
+    }
+    return total;
 }
 
 /* ------------------------------------------------------------------ */
@@ -562,34 +636,86 @@ conn_worker(void *arg)
         } else {
             j->failed++;
         }
-        i += CONN_THREADS;
+        i += B.threads;
     }
     return NULL;
 }
 
-static double
-conn_rate(long *failed)
+/* Connections for B.seconds: *done completed in *elapsed seconds. */
+static void
+conn_rate(long *failed, long *done, double *elapsed)
 {
-    struct conn_job jobs[CONN_THREADS];
-    pthread_t th[CONN_THREADS];
+    struct conn_job jobs[MAX_CONN_THREADS];
+    pthread_t th[MAX_CONN_THREADS];
     double t0 = tc_monotonic();
-    long done = 0;
     int i;
 
     *failed = 0;
-    for (i = 0; i < CONN_THREADS; i++) {
-        jobs[i].first = i;
+    *done = 0;
+    for (i = 0; i < B.threads; i++) {
+        jobs[i].first = i * (B.ndev / B.threads);
         jobs[i].until = t0 + B.seconds;
         jobs[i].done = 0;
         jobs[i].failed = 0;
         pthread_create(&th[i], NULL, conn_worker, &jobs[i]);
     }
-    for (i = 0; i < CONN_THREADS; i++) {
+    for (i = 0; i < B.threads; i++) {
         pthread_join(th[i], NULL);
-        done += jobs[i].done;
+        *done += jobs[i].done;
         *failed += jobs[i].failed;
     }
-    return (double)done / (tc_monotonic() - t0);
+    *elapsed = tc_monotonic() - t0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* One broker's figures for one trial: operations, seconds, broker CPU. */
+struct sample {
+    double ops;
+    double wall;
+    double cpu;
+};
+
+/* Every trial's operations over every trial's time (cpu: broker CPU). */
+static double
+pooled(const struct sample *v, int cpu)
+{
+    double ops = 0;
+    double t = 0;
+    int i;
+
+    for (i = 0; i < B.rounds; i++) {
+        ops += v[i].ops;
+        t += cpu ? v[i].cpu : v[i].wall;
+    }
+    return t > 0 ? ops / t : 0;
+}
+
+/* The first and third quartiles of the per-trial ratios of rates. */
+static void
+spread(const struct sample *num, const struct sample *den, double *lo,
+       double *hi)
+{
+    double q[MAX_TRIALS];
+    int n = B.rounds;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        double a = num[i].wall > 0 ? num[i].ops / num[i].wall : 0;
+        double b = den[i].wall > 0 ? den[i].ops / den[i].wall : 0;
+
+        q[i] = b > 0 ? a / b : 0;
+    }
+    qsort(q, (size_t)n, sizeof(*q), cmp_double);
+    *lo = q[n / 4];
+    *hi = q[(3 * n) / 4 < n ? (3 * n) / 4 : n - 1];
 }
 
 struct sub_job {
@@ -627,7 +753,7 @@ sub_worker(void *arg)
 /* One publisher (device 0, its own topic), one subscriber on "#" of the
  * publisher's tree; QoS 0 in batches of 64 packets per TLS record. */
 static double
-msg_rate(long *received)
+msg_time(long *received)
 {
     struct sub_job sj;
     struct conn pub;
@@ -640,7 +766,6 @@ msg_rate(long *received)
     size_t k;
     long sent = 0;
     double t0;
-    int timeout_fd;
 
     *received = 0;
     memset(&sj, 0, sizeof(sj));
@@ -664,13 +789,13 @@ msg_rate(long *received)
         memcpy(batch + k * n, one, n);
     }
 
-    /* The subscriber's socket gets a receive timeout so a lost message
-     * cannot hang the run. */
-    timeout_fd = sj.c.fd;
+    /* The subscriber reads ahead, and its socket gets a receive timeout
+     * so that a lost message cannot hang the run. */
     {
         struct timeval tv = {3, 0};
 
-        setsockopt(timeout_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(sj.c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        SSL_set_read_ahead(sj.c.ssl, 1);
     }
     sj.want = B.messages;
     pthread_create(&th, NULL, sub_worker, &sj);
@@ -695,7 +820,7 @@ msg_rate(long *received)
     if (sj.got == 0 || sj.last <= t0) {
         return 0;
     }
-    return (double)sj.got / (sj.last - t0);
+    return sj.last - t0;
 }
 
 /* Hold every device connected; returns the RSS growth per device. */
@@ -817,8 +942,10 @@ main(int argc, char **argv)
 {
     struct device ca;
     struct device server;
-    double cps[3] = {0};
-    double mps[3] = {0};
+    static struct sample S[3][2][MAX_TRIALS]; /* [broker][conn, msg] */
+    pid_t pid[3] = {-1, -1, -1};
+    int port[3];
+    int k;
     double mem[3] = {0};
     double mem1[3] = {0};
     long state = -1;
@@ -829,16 +956,24 @@ main(int argc, char **argv)
     int i;
 
     B.ndev = 500;
-    B.rounds = 3;
-    B.seconds = 3.0;
-    B.messages = 200000;
+    B.rounds = 30;
+    B.threads = 4;
+    B.seconds = 0.3;
+    B.messages = 20000;
     snprintf(B.dynsec, sizeof(B.dynsec), "%s", DYNSEC);
     default_plugin(argv[0]);
-    for (i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--devices") == 0) {
+    for (i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--verbose") == 0) {
+            B.verbose = 1;
+            i--;
+        } else if (i + 1 == argc) {
+            break;
+        } else if (strcmp(argv[i], "--devices") == 0) {
             B.ndev = atoi(argv[i + 1]);
         } else if (strcmp(argv[i], "--seconds") == 0) {
             B.seconds = atof(argv[i + 1]);
+        } else if (strcmp(argv[i], "--threads") == 0) {
+            B.threads = atoi(argv[i + 1]);
         } else if (strcmp(argv[i], "--rounds") == 0) {
             B.rounds = atoi(argv[i + 1]);
         } else if (strcmp(argv[i], "--messages") == 0) {
@@ -849,15 +984,15 @@ main(int argc, char **argv)
             snprintf(B.dynsec, sizeof(B.dynsec), "%s", argv[i + 1]);
         } else {
             fprintf(stderr,
-                    "usage: %s [--devices N] [--seconds S] "
-                    "[--messages M] [--rounds R] [--plugin SO] "
-                    "[--dynsec SO]\n",
+                    "usage: %s [--devices N] [--rounds TRIALS] "
+                    "[--seconds S] [--messages M] [--threads T] "
+                    "[--verbose] [--plugin SO] [--dynsec SO]\n",
                     argv[0]);
             return 2;
         }
     }
-    if (B.ndev < 2 || B.ndev > MAX_DEVICES || B.seconds <= 0 || B.rounds < 1 ||
-        B.messages < 64) {
+    if (B.ndev < 2 || B.ndev > MAX_DEVICES || B.seconds <= 0 || B.rounds < 1 || B.rounds > MAX_TRIALS ||
+        B.messages < 64 || B.threads < 1 || B.threads > MAX_CONN_THREADS) {
         fprintf(stderr, "bench: bad arguments\n");
         return 2;
     }
@@ -868,6 +1003,7 @@ main(int argc, char **argv)
         return 77;
     }
     signal(SIGPIPE, SIG_IGN);
+    pin_to(0);
     tc_broker_raise_nofile(TC_BROKER_NOFILE, NULL);
     snprintf(B.dir, sizeof(B.dir), "/tmp/tc-bench-broker.XXXXXX");
     if (mkdtemp(B.dir) == NULL) {
@@ -922,58 +1058,114 @@ main(int argc, char **argv)
     X509_STORE_add_cert(SSL_CTX_get_cert_store(B.ctx), ca.cert);
     SSL_CTX_set_verify(B.ctx, SSL_VERIFY_PEER, NULL);
 
-    /* Rounds interleave the three brokers so that a busy machine hurts
-     * them alike; each figure is the best of its rounds. Memory is
-     * measured once. */
+    /* The three brokers run side by side, all on the broker's CPU; only
+     * the one being measured has work. Memory is measured first, which
+     * also connects every device once: (c) compiles each device's
+     * policies on its first connection, as a running core has. */
+    for (m = MODE_PLAIN; m <= MODE_THINGCORE; m++) {
+        long held = 0;
+
+        B.port = port[m] = free_port();
+        snprintf(conf, sizeof(conf), "%s/mosquitto-%d.conf", B.dir, m);
+        if (write_conf(m, conf) != 0 || (pid[m] = start_broker(conf)) < 0) {
+            fprintf(stderr, "bench: %s did not start\n", mode_name[m]);
+            stop_all(pid);
+            return 1;
+        }
+        mem[m] = mem_per_device(pid[m], &held, &mem1[m],
+                                m == MODE_THINGCORE ? &state : NULL);
+        printf("%-22s %6.0f B/device resident (first pass %.0f, %ld "
+               "held)\n",
+               mode_name[m], mem[m], mem1[m], held);
+        fflush(stdout);
+    }
+
+    /*
+     * Trials: each measures the three brokers one after the other, in an
+     * order that rotates. On a shared virtual machine the same broker's
+     * rate swings by a quarter from one second to the next; short trials
+     * interleaved many times expose the three to the same swings, and
+     * the figures pool every trial: the rate is all operations over all
+     * their time, and the spread is the middle half of the per-trial
+     * ratios.
+     */
+    printf("\n%d trials of %.2f s of connections and %ld messages each\n",
+           B.rounds, B.seconds, B.messages);
     for (r = 0; r < B.rounds; r++) {
-        for (m = MODE_PLAIN; m <= MODE_THINGCORE; m++) {
-            pid_t pid;
+        for (i = 0; i < 6; i++) {
+            struct sample *x;
             long failed = 0;
             long got = 0;
-            long held = 0;
-            double c;
-            double mr;
+            double b0;
+            double t0;
 
-            B.port = free_port();
-            snprintf(conf, sizeof(conf), "%s/mosquitto-%d.conf", B.dir, m);
-            if (write_conf(m, conf) != 0 || (pid = start_broker(conf)) < 0) {
-                fprintf(stderr, "bench: %s did not start\n", mode_name[m]);
-                continue;
+            m = (r + i) % 3;
+            k = i < 3 ? 0 : 1;
+            x = &S[m][k][r];
+            B.port = port[m];
+            b0 = cpu_seconds(pid[m]);
+            t0 = tc_monotonic();
+            if (k == 0) {
+                conn_rate(&failed, &got, &x->wall);
+            } else {
+                x->wall = msg_time(&got);
+                failed = B.messages - got;
             }
-            /* Once through every device first: (c) compiles each
-             * device's policies on its first connection. */
-            if (r == 0) {
-                mem[m] = mem_per_device(pid, &held, &mem1[m],
-                                        m == MODE_THINGCORE ? &state : NULL);
+            x->ops = (double)got;
+            x->cpu = cpu_seconds(pid[m]) - b0;
+            if (x->wall <= 0) {
+                x->wall = tc_monotonic() - t0;
             }
-            c = conn_rate(&failed);
-            mr = msg_rate(&got);
-            stop_broker(pid);
-            cps[m] = c > cps[m] ? c : cps[m];
-            mps[m] = mr > mps[m] ? mr : mps[m];
-            printf("round %d %-22s %8.1f connections/s (%ld failed) "
-                   "%9.0f msg/s (%ld/%ld received)",
-                   r + 1, mode_name[m], c, failed, mr, got, B.messages);
-            if (r == 0) {
-                printf(" %6.0f B/device (first pass %.0f, %ld held)", mem[m],
-                       mem1[m], held);
+            if (failed > 0) {
+                fprintf(stderr, "bench: %s: %ld %s\n", mode_name[m], failed,
+                        k == 0 ? "connections failed" : "messages lost");
+            }
+        }
+        if (B.verbose) {
+            printf("trial %2d  conn/s", r + 1);
+            for (m = 0; m < 3; m++) {
+                printf(" %c %6.1f", 'a' + m, S[m][0][r].ops / S[m][0][r].wall);
+            }
+            printf("   msg/s");
+            for (m = 0; m < 3; m++) {
+                printf(" %c %6.0f", 'a' + m, S[m][1][r].ops / S[m][1][r].wall);
             }
             printf("\n");
-            fflush(stdout);
+        } else {
+            printf(".");
+        }
+        fflush(stdout);
+    }
+    stop_all(pid);
+
+    printf("\n\nall trials pooled: per second, and per second of the "
+           "broker's own CPU:\n");
+    for (m = 0; m < 3; m++) {
+        printf("  %-22s %7.1f connections/s (%7.1f) %8.0f msg/s (%8.0f)\n",
+               mode_name[m], pooled(S[m][0], 0), pooled(S[m][0], 1),
+               pooled(S[m][1], 0), pooled(S[m][1], 1));
+    }
+    printf("\nratios, pooled [middle half of the per-trial ratios]:\n");
+    for (k = 0; k < 2; k++) {
+        static const int pair[3][2] = {{1, 0}, {2, 0}, {2, 1}};
+        static const char *const name[3] = {"(b)/(a)", "(c)/(a)", "(c)/(b)"};
+        int q;
+
+        printf("  %s\n", k == 0 ? "connections/s:" : "messages/s:");
+        for (q = 0; q < 3; q++) {
+            double lo;
+            double hi;
+            double w = pooled(S[pair[q][0]][k], 0) / pooled(S[pair[q][1]][k], 0);
+            double c = pooled(S[pair[q][0]][k], 1) / pooled(S[pair[q][1]][k], 1);
+
+            spread(S[pair[q][0]][k], S[pair[q][1]][k], &lo, &hi);
+            printf("    %s %.3f [%.3f-%.3f], per broker CPU-second %.3f%s\n",
+                   name[q], w, lo, hi, c,
+                   q == 0   ? ""
+                   : q == 1 ? (k == 0 ? "   target >= 0.95" : "   target >= 0.90")
+                            : "   target > 1");
         }
     }
-    printf("\nbest of %d rounds:\n", B.rounds);
-    for (m = MODE_PLAIN; m <= MODE_THINGCORE; m++) {
-        printf("  %-22s %8.1f connections/s %9.0f msg/s %6.0f B/device\n",
-               mode_name[m], cps[m], mps[m], mem[m]);
-    }
-    printf("\nratios against (a):\n");
-    printf("  connections/s: (b) %.3f  (c) %.3f   target (c) >= 0.95, "
-           "(c) > (b)\n",
-           cps[0] > 0 ? cps[1] / cps[0] : 0, cps[0] > 0 ? cps[2] / cps[0] : 0);
-    printf("  messages/s:    (b) %.3f  (c) %.3f   target (c) >= 0.90, "
-           "(c) > (b)\n",
-           mps[0] > 0 ? mps[1] / mps[0] : 0, mps[0] > 0 ? mps[2] / mps[0] : 0);
     printf("  thingcore plugin memory per connected device: %ld bytes "
            "(the plugin's own count: connection record and compiled "
            "policy set; target < 2048)\n",

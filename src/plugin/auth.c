@@ -505,9 +505,8 @@ pl_authenticate(struct mosquitto *client, struct pl_conn **out)
     }
     tc_registry_cert_id_of_der(der, (size_t)n, id);
 
-    /* A device seen before is decided from memory, once the event log
-     * has been read (at most 20 ms ago; a later change still reaches this
-     * connection at the next read, which kicks it if it must go). */
+    /* A device seen before is decided from memory, once every change
+     * the event log holds has been applied. */
     pl_follow(1);
     ps = pl_set_get(id, cid, mosquitto_client_address(client));
     if (ps != NULL) {
@@ -583,9 +582,7 @@ connected:
     memcpy(c->cert_id, id, sizeof(c->cert_id));
     clock_gettime(CLOCK_REALTIME, &ts);
     c->version = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    if (RAND_bytes(c->session, sizeof(c->session)) != 1) {
-        memset(c->session, 0, sizeof(c->session));
-    }
+    pl_session_id(c->session);
     PL_DECIDE(PL_NOTICE, cid, id, "connect", NULL, 1,
               "certificate ACTIVE, "
               "iot:Connect allowed");

@@ -17,10 +17,9 @@
 #include "thingcore/json.h"
 #include "thingcore/util.h"
 
-#define FOLLOW_PERIOD 0.2          /* seconds between event log reads */
-#define FOLLOW_BATCH 1000          /* events read per tick at most */
-#define FOLLOW_CONNECT_PERIOD 0.02 /* between reads on connect, at least */
-#define MAX_TOUCH 256              /* distinct objects remembered per tick */
+#define FOLLOW_PERIOD 0.2 /* seconds between the tick's looks */
+#define FOLLOW_BATCH 1000 /* events read per look at most */
+#define MAX_TOUCH 256     /* distinct objects remembered per look */
 
 /* What one batch of events touched. */
 struct touched {
@@ -168,18 +167,20 @@ pl_follow(int force)
     size_t nkick = 0;
     size_t i;
     long long before = pl.seq;
+    long long mark[2] = {-1, -1};
     int rc;
 
-    /* Connections decided from the cache read the log too, at most every
-     * 20 ms: a change newer than that is caught by the next read, which
-     * re-evaluates (and kicks) the connections it touches anyway. */
-    if (pl.reg == NULL ||
-        tc_monotonic() <
-            (force ? pl.last_follow + FOLLOW_CONNECT_PERIOD : pl.next_follow)) {
+    /* Every connection looks, and the tick five times a second. Looking
+     * costs a microsecond: the log is read only when the database's
+     * change mark moved since the last read. */
+    if (pl.reg == NULL || (!force && tc_monotonic() < pl.next_follow)) {
         return;
     }
-    pl.last_follow = tc_monotonic();
-    pl.next_follow = pl.last_follow + FOLLOW_PERIOD;
+    pl.next_follow = tc_monotonic() + FOLLOW_PERIOD;
+    if (tc_registry_change_mark(pl.reg, mark, NULL) == TC_OK &&
+        mark[0] == pl.mark[0] && mark[1] == pl.mark[1]) {
+        return;
+    }
     t = calloc(1, sizeof(*t));
     if (t == NULL) {
         return;
@@ -191,6 +192,12 @@ pl_follow(int force)
         PL_LOG(PL_WARNING, "thingcore: event log: %s: %s", tc_strerror(rc),
                d.text);
         goto cleanup;
+    }
+    /* Read up to this mark; a batch cut short is read on at the next
+     * look. */
+    if (pl.seq - before < FOLLOW_BATCH) {
+        pl.mark[0] = mark[0];
+        pl.mark[1] = mark[1];
     }
     if (pl.seq == before || (t->ncerts == 0 && t->nthings == 0 && !t->all)) {
         goto cleanup;

@@ -44,18 +44,26 @@ pl_decide_write(int level, const char *cid, const char *cert,
                 const char *action, const char *topic, int allow,
                 const char *fmt, ...)
 {
-    char why[512];
+    char line[1024];
     va_list ap;
+    int n;
 
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    pl_log_write(level,
+    /* One buffer, the reason formatted straight after the fields. */
+    n = snprintf(line, sizeof(line),
                  "thingcore: client=%.128s cert=%s action=%s topic=%.256s "
-                 "decision=%s reason=%s",
+                 "decision=%s reason=",
                  cid != NULL ? cid : "-",
                  cert != NULL && cert[0] != '\0' ? cert : "-", action,
-                 topic != NULL ? topic : "-", allow ? "allow" : "deny", why);
+                 topic != NULL ? topic : "-", allow ? "allow" : "deny");
+    if (n > 0 && (size_t)n < sizeof(line)) {
+        va_start(ap, fmt);
+        vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    mosquitto_log_printf(mosq_level[level < 0   ? 0
+                                    : level > 4 ? 4
+                                                : level],
+                         "%s", line);
 }
 
 /* ------------------------------------------------------------------ */

@@ -90,8 +90,8 @@ struct pl_state {
     size_t nsets;
     size_t logged_conns; /* state last logged (see follow.c) */
     double next_state_log;
-    double next_follow; /* monotonic time of the next read */
-    double last_follow; /* monotonic time of the last read */
+    double next_follow; /* monotonic time of the tick's next look */
+    long long mark[2];  /* registry change mark of the last full read */
 };
 
 extern struct pl_state pl;
@@ -149,6 +149,7 @@ int pl_authenticate(struct mosquitto *client, struct pl_conn **out);
 int pl_refresh(struct pl_conn *c);
 
 /* Lifecycle and registration events (events.c). */
+void pl_session_id(uint8_t out[16]); /* a new sessionIdentifier */
 void pl_event_connected(const struct pl_conn *c, const char *client_id);
 void pl_event_disconnected(const struct pl_conn *c, const char *client_id);
 void pl_event_subscription(const struct pl_conn *c, const char *client_id,
@@ -157,8 +158,8 @@ void pl_event_registered(const struct tc_reg_cert *cert);
 
 /*
  * Follow the registry's event log (follow.c); called on TICK (at most
- * five reads a second) and, with force, before a connection is allowed
- * from the cache.
+ * five looks a second) and, with force, before every connection is
+ * decided. The log is read only when the registry changed.
  */
 void pl_follow(int force);
 

@@ -264,7 +264,7 @@ do_bulk(struct tc_registry *reg, void *arg, struct tc_detail *d)
             continue;
         }
         tc_detail_clear(&ed);
-        ret = reg_exec(reg, "SAVEPOINT bulk_entry", d);
+        ret = reg_exec1(reg, "SAVEPOINT bulk_entry", d);
         if (ret != TC_OK) {
             break;
         }
@@ -275,7 +275,7 @@ do_bulk(struct tc_registry *reg, void *arg, struct tc_detail *d)
             break;
         }
         if (one != TC_OK) {
-            ret = reg_exec(reg, "ROLLBACK TO bulk_entry", d);
+            ret = reg_exec1(reg, "ROLLBACK TO bulk_entry", d);
             reject(it->out, one, &ed);
         } else {
             it->out->outcome =
@@ -284,7 +284,7 @@ do_bulk(struct tc_registry *reg, void *arg, struct tc_detail *d)
             it->out->reason[0] = '\0';
         }
         if (ret == TC_OK) {
-            ret = reg_exec(reg, "RELEASE bulk_entry", d);
+            ret = reg_exec1(reg, "RELEASE bulk_entry", d);
         }
     }
     reg_finalize(reg, st);

@@ -234,6 +234,25 @@ reg_finalize(struct tc_registry *reg, sqlite3_stmt *st)
     sqlite3_finalize(st);
 }
 
+/*
+ * One statement through the statement cache: the transaction and
+ * savepoint statements run on every operation, and parsing them each
+ * time cost more than many of the operations themselves.
+ */
+int
+reg_exec1(struct tc_registry *reg, const char *sql, struct tc_detail *d)
+{
+    sqlite3_stmt *st = NULL;
+    int row = 0;
+    int ret = reg_prepare(reg, &st, sql, d);
+
+    if (ret == TC_OK) {
+        ret = reg_step(reg, st, &row, "transaction", d);
+    }
+    reg_finalize(reg, st);
+    return ret;
+}
+
 int
 reg_exec(struct tc_registry *reg, const char *sql, struct tc_detail *d)
 {
@@ -320,11 +339,11 @@ reg_tx(struct tc_registry *reg, int write, reg_tx_fn fn, void *arg,
         reg->conflict_arn[0] = '\0';
         reg->busy = 0;
 
-        ret = reg_exec(reg, write ? "BEGIN IMMEDIATE" : "BEGIN", d);
+        ret = reg_exec1(reg, write ? "BEGIN IMMEDIATE" : "BEGIN", d);
         if (ret == TC_OK) {
             ret = fn(reg, arg, d);
             if (ret == TC_OK) {
-                ret = reg_exec(reg, "COMMIT", d);
+                ret = reg_exec1(reg, "COMMIT", d);
             }
             if (ret != TC_OK && !sqlite3_get_autocommit(reg->db)) {
                 sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
@@ -959,4 +978,24 @@ tc_registry_events_max_seq(struct tc_registry *reg, long long *out,
 {
     *out = 0;
     return reg_tx(reg, 0, read_max_seq, out, d);
+}
+
+int
+tc_registry_change_mark(struct tc_registry *reg, long long mark[2],
+                        struct tc_detail *d)
+{
+    sqlite3_stmt *st = NULL;
+    int row = 0;
+    int ret;
+
+    /* data_version moves when another connection commits; this
+     * connection's own writes move its change count. */
+    ret = reg_prepare(reg, &st, "PRAGMA data_version", d);
+    if (ret == TC_OK) {
+        ret = reg_step(reg, st, &row, "data_version", d);
+    }
+    mark[0] = ret == TC_OK && row ? sqlite3_column_int64(st, 0) : -1;
+    mark[1] = (long long)sqlite3_total_changes64(reg->db);
+    reg_finalize(reg, st);
+    return ret;
 }

@@ -49,8 +49,11 @@ int reg_prepare(struct tc_registry *reg, sqlite3_stmt **st, const char *sql,
                 struct tc_detail *d);
 void reg_finalize(struct tc_registry *reg, sqlite3_stmt *st);
 
-/* Run one statement without results. */
+/* Run statements without results (sql may hold several). */
 int reg_exec(struct tc_registry *reg, const char *sql, struct tc_detail *d);
+
+/* Run one statement without results, prepared once (sql: a literal). */
+int reg_exec1(struct tc_registry *reg, const char *sql, struct tc_detail *d);
 
 /* Bind text (NULL binds SQL NULL). */
 int reg_bind_text(sqlite3_stmt *st, int i, const char *s);

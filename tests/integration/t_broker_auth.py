@@ -7,6 +7,7 @@
 # duplicate client IDs, survival of a reload (SIGHUP) and revocation of a
 # live connection through the event log.
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -135,6 +136,35 @@ ok(wait_for(lambda: "$aws/events/presence/disconnected/0123AA" in
             sub_output(events)), "disconnected event published")
 ok(wait_for(lambda: "$aws/events/subscriptions/subscribed/0123DD" in
             sub_output(events)), "subscribed event published")
+uuid4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                   r"[0-9a-f]{12}$")
+gone = json.loads(lines(events, "$aws/events/presence/disconnected/0123AA")
+                  [0].split(" ", 1)[1])
+ok(uuid4.match(ev["sessionIdentifier"]) and
+   gone["sessionIdentifier"] == ev["sessionIdentifier"] and
+   gone["clientInitiatedDisconnect"] is False and
+   gone["disconnectReason"] == "CONNECTION_LOST" and
+   gone["versionNumber"] == ev["versionNumber"],
+   "disconnected event fields, same session as its connected event")
+subd = json.loads(lines(events, "$aws/events/subscriptions/subscribed/0123DD")
+                  [0].split(" ", 1)[1])
+ok(subd["topics"] == ["0123DD/#"] and subd["clientId"] == "0123DD" and
+   subd["principalIdentifier"] == b_id, "subscribed event fields")
+
+# A client ID with JSON's special characters comes out escaped, intact
+# (mosquitto itself refuses control characters in client IDs).
+odd = 'op"q\\x/1'
+rc, out = pub(core.operator, odd, "0123AA/from-operator")
+ok(rc == 0, "operator connects with a quote and a backslash in its ID: " +
+   out[-300:])
+ok(wait_for(lambda: lines(events, "$aws/events/presence/connected/" + odd)),
+   "connected event for that client ID")
+oev = json.loads(lines(events, "$aws/events/presence/connected/" + odd)[0]
+                 .split(" ", 1)[1])
+ok(oev["clientId"] == odd, "client ID escaped in the event JSON")
+ok(uuid4.match(oev["sessionIdentifier"]) and
+   oev["sessionIdentifier"] != ev["sessionIdentifier"],
+   "each connection has its own sessionIdentifier")
 
 # Duplicate client ID: the second connection takes over.
 d1 = sub_start(b_files, "0123DD", "0123DD/a")
