@@ -107,7 +107,6 @@ read_full(SSL *ssl, uint8_t *p, size_t n)
 {
     size_t got = 0;
 
-
     while (got < n) {
         int r = SSL_read(ssl, p + got, (int)(n - got));
 
@@ -991,8 +990,9 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (B.ndev < 2 || B.ndev > MAX_DEVICES || B.seconds <= 0 || B.rounds < 1 || B.rounds > MAX_TRIALS ||
-        B.messages < 64 || B.threads < 1 || B.threads > MAX_CONN_THREADS) {
+    if (B.ndev < 2 || B.ndev > MAX_DEVICES || B.seconds <= 0 || B.rounds < 1 ||
+        B.rounds > MAX_TRIALS || B.messages < 64 || B.threads < 1 ||
+        B.threads > MAX_CONN_THREADS) {
         fprintf(stderr, "bench: bad arguments\n");
         return 2;
     }
@@ -1155,15 +1155,18 @@ main(int argc, char **argv)
         for (q = 0; q < 3; q++) {
             double lo;
             double hi;
-            double w = pooled(S[pair[q][0]][k], 0) / pooled(S[pair[q][1]][k], 0);
-            double c = pooled(S[pair[q][0]][k], 1) / pooled(S[pair[q][1]][k], 1);
+            double w =
+                pooled(S[pair[q][0]][k], 0) / pooled(S[pair[q][1]][k], 0);
+            double c =
+                pooled(S[pair[q][0]][k], 1) / pooled(S[pair[q][1]][k], 1);
 
             spread(S[pair[q][0]][k], S[pair[q][1]][k], &lo, &hi);
             printf("    %s %.3f [%.3f-%.3f], per broker CPU-second %.3f%s\n",
                    name[q], w, lo, hi, c,
-                   q == 0   ? ""
-                   : q == 1 ? (k == 0 ? "   target >= 0.95" : "   target >= 0.90")
-                            : "   target > 1");
+                   q == 0 ? ""
+                   : q == 1
+                       ? (k == 0 ? "   target >= 0.95" : "   target >= 0.90")
+                       : "   target > 1");
         }
     }
     printf("  thingcore plugin memory per connected device: %ld bytes "
