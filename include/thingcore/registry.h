@@ -913,6 +913,17 @@ int tc_registry_events_max_seq(struct tc_registry *reg, long long *out,
 int tc_registry_change_mark(struct tc_registry *reg, long long mark[2],
                             struct tc_detail *d);
 
+/*
+ * A cheaper, coarser look for hot paths: the write-ahead log file's size,
+ * modification time and inode, and this handle's own change count; one
+ * stat() and no lock. Equal readings almost surely mean no commit in
+ * between, but two commits within one tick of the file system's clock
+ * that leave the log the same size look alike: follow it with
+ * tc_registry_change_mark now and then. TC_ERR_IO (hint unusable) when
+ * the log cannot be looked at.
+ */
+int tc_registry_change_hint(struct tc_registry *reg, long long hint[4]);
+
 /* ------------------------------------------------------------------ */
 /* Bulk registration (thingcore's own operation, not an AWS one) */
 

@@ -168,18 +168,34 @@ pl_follow(int force)
     size_t i;
     long long before = pl.seq;
     long long mark[2] = {-1, -1};
+    long long hint[4] = {-1, -1, -1, -1};
     int rc;
 
-    /* Every connection looks, and the tick five times a second. Looking
-     * costs a microsecond: the log is read only when the database's
-     * change mark moved since the last read. */
-    if (pl.reg == NULL || (!force && tc_monotonic() < pl.next_follow)) {
+    /*
+     * Every connection looks, through the write-ahead log's file status
+     * (one stat); the tick looks five times a second through SQLite's
+     * own change count, which also sees what the coarse look can miss.
+     * The log is read only when a look saw a change.
+     */
+    if (pl.reg == NULL) {
         return;
     }
-    pl.next_follow = tc_monotonic() + FOLLOW_PERIOD;
-    if (tc_registry_change_mark(pl.reg, mark, NULL) == TC_OK &&
-        mark[0] == pl.mark[0] && mark[1] == pl.mark[1]) {
-        return;
+    if (force) {
+        if (tc_registry_change_hint(pl.reg, hint) == TC_OK &&
+            memcmp(hint, pl.hint, sizeof(hint)) == 0) {
+            return;
+        }
+        tc_registry_change_mark(pl.reg, mark, NULL);
+    } else {
+        if (tc_monotonic() < pl.next_follow) {
+            return;
+        }
+        pl.next_follow = tc_monotonic() + FOLLOW_PERIOD;
+        if (tc_registry_change_mark(pl.reg, mark, NULL) == TC_OK &&
+            memcmp(mark, pl.mark, sizeof(mark)) == 0) {
+            return;
+        }
+        tc_registry_change_hint(pl.reg, hint);
     }
     t = calloc(1, sizeof(*t));
     if (t == NULL) {
@@ -196,8 +212,8 @@ pl_follow(int force)
     /* Read up to this mark; a batch cut short is read on at the next
      * look. */
     if (pl.seq - before < FOLLOW_BATCH) {
-        pl.mark[0] = mark[0];
-        pl.mark[1] = mark[1];
+        memcpy(pl.mark, mark, sizeof(mark));
+        memcpy(pl.hint, hint, sizeof(hint));
     }
     if (pl.seq == before || (t->ncerts == 0 && t->nthings == 0 && !t->all)) {
         goto cleanup;

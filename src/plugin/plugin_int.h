@@ -92,6 +92,7 @@ struct pl_state {
     double next_state_log;
     double next_follow; /* monotonic time of the tick's next look */
     long long mark[2];  /* registry change mark of the last full read */
+    long long hint[4];  /* and its cheap change hint */
 };
 
 extern struct pl_state pl;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -978,6 +979,26 @@ tc_registry_events_max_seq(struct tc_registry *reg, long long *out,
 {
     *out = 0;
     return reg_tx(reg, 0, read_max_seq, out, d);
+}
+
+int
+tc_registry_change_hint(struct tc_registry *reg, long long hint[4])
+{
+    const char *db = sqlite3_db_filename(reg->db, "main");
+    const char *wal =
+        db != NULL && db[0] != '\0' ? sqlite3_filename_wal(db) : NULL;
+    struct stat st;
+
+    /* Every commit writes the write-ahead log. */
+    hint[3] = (long long)sqlite3_total_changes64(reg->db);
+    if (wal == NULL || stat(wal, &st) != 0) {
+        hint[0] = hint[1] = hint[2] = -1;
+        return TC_ERR_IO;
+    }
+    hint[0] = (long long)st.st_size;
+    hint[1] = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    hint[2] = (long long)st.st_ino;
+    return TC_OK;
 }
 
 int

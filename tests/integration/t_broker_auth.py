@@ -198,4 +198,15 @@ ok(wait_subscribed(s3), "device A connected again")
 iot.detach_policy(policyName=kit, target=a_arn)
 ok(wait_for(lambda: s3.poll() is not None, 3.0, 0.01),
    "DetachPolicy closes the live connection")
+
+# A device decided from memory before is refused on its very next
+# connection once its certificate changes, without waiting for the tick.
+e_files, e_id, _ = device("0123EE")
+for i in range(3):
+    rc, out = pub(e_files, "0123EE", "0123EE/up")
+    ok(rc == 0, "device E connects (%d)" % i)
+    iot.update_certificate(certificateId=e_id, newStatus="INACTIVE")
+    rc, out = pub(e_files, "0123EE", "0123EE/up")
+    ok(rc != 0, "device E refused right after INACTIVE (%d)" % i)
+    iot.update_certificate(certificateId=e_id, newStatus="ACTIVE")
 core.finish()
