@@ -15,7 +15,10 @@
  *
  * usage: bench/broker [--devices N] [--rounds TRIALS] [--seconds S]
  *                     [--messages M] [--threads T] [--verbose]
- *                     [--plugin SO] [--dynsec SO]
+ *                     [--cost] [--plugin SO] [--dynsec SO]
+ *
+ * --cost counts instructions per connection and per message under
+ * valgrind instead of timing (slow, but the same on any machine).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -63,6 +66,7 @@ static struct {
     int ndev;
     int rounds;
     int threads; /* connecting threads */
+    int cost;    /* count instructions instead of timing */
     int verbose; /* print every trial */
     double seconds;
     long messages;
@@ -512,7 +516,7 @@ pin_to(int broker)
 }
 
 static pid_t
-start_broker(const char *conf)
+start_broker(const char *conf, const char *wrap)
 {
     pid_t pid = fork();
     int i;
@@ -523,13 +527,13 @@ start_broker(const char *conf)
         pin_to(1);
         dup2(null, 1);
         dup2(null, 2);
-        /* TC_BENCH_WRAP: a program to run the broker under (valgrind
-         * --tool=callgrind, perf record), the broker's command after it. */
-        if (getenv("TC_BENCH_WRAP") != NULL) {
+        /* wrap: a command to run the broker under (valgrind, perf
+         * record), the broker's command line after it. */
+        if (wrap != NULL) {
             char cmd[2048];
 
             snprintf(cmd, sizeof(cmd), "exec %s /usr/sbin/mosquitto -c '%s'",
-                     getenv("TC_BENCH_WRAP"), conf);
+                     wrap, conf);
             execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         } else {
             execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
@@ -902,6 +906,112 @@ mem_per_device(pid_t pid, long *held, double *first, long *state)
     return hold_all(pid, held, state);
 }
 
+/*
+ * The deterministic side: instructions the broker process executes per
+ * connection and per message, counted by valgrind's callgrind on a fixed
+ * workload. Wall-clock rates on a shared machine swing from one second
+ * to the next; these counts do not (system calls are not in them).
+ *
+ * One run per broker and workload: every device connects once (the
+ * steady state of a running core), then n more connections, then m
+ * messages through the bench's subscriber. *ir receives the total.
+ */
+static int free_port(void);
+
+static int
+cost_run(enum mode m, int conns, long msgs, double *ir)
+{
+    char conf[600];
+    char out[600];
+    char wrap[1400];
+    char line[256];
+    struct conn c;
+    pid_t pid[3] = {-1, -1, -1};
+    long got = 0;
+    FILE *f;
+    int i;
+
+    *ir = 0;
+    snprintf(conf, sizeof(conf), "%s/cost-%d.conf", B.dir, (int)m);
+    snprintf(out, sizeof(out), "%s/callgrind-%d-%d-%ld", B.dir, (int)m, conns,
+             msgs);
+    snprintf(wrap, sizeof(wrap),
+             "valgrind --tool=callgrind --callgrind-out-file='%s' "
+             "--dump-instr=no",
+             out);
+    B.port = free_port();
+    if (write_conf(m, conf) != 0 || (pid[m] = start_broker(conf, wrap)) < 0) {
+        return -1;
+    }
+    for (i = 0; i < B.ndev + conns; i++) {
+        if (mqtt_open(&c, &B.dev[i % B.ndev]) == 0) {
+            mqtt_close(&c);
+        }
+    }
+    if (msgs > 0) {
+        long keep = B.messages;
+
+        B.messages = msgs;
+        msg_time(&got);
+        B.messages = keep;
+    }
+    stop_all(pid);
+    f = fopen(out, "r");
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "summary:", 8) == 0 ||
+            strncmp(line, "totals:", 7) == 0) {
+            *ir = atof(line + (line[0] == 's' ? 8 : 7));
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return *ir > 0 && (msgs == 0 || got == msgs) ? 0 : -1;
+}
+
+static int
+cost(void)
+{
+    static const int conns = 40;
+    static const long msgs = 4000;
+    double base[3];
+    double pc[3];
+    double pm[3];
+    int m;
+
+    if (system("valgrind --version >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "bench: --cost needs valgrind\n");
+        return 77;
+    }
+    printf("\ninstructions per operation, counted by callgrind (%d devices "
+           "connected once first;\n%d more connections; %ld messages):\n",
+           B.ndev, conns, msgs);
+    fflush(stdout);
+    for (m = MODE_PLAIN; m <= MODE_THINGCORE; m++) {
+        double with_conns;
+        double with_msgs;
+
+        if (cost_run(m, 0, 0, &base[m]) != 0 ||
+            cost_run(m, conns, 0, &with_conns) != 0 ||
+            cost_run(m, 0, msgs, &with_msgs) != 0) {
+            fprintf(stderr, "bench: %s: a counted run failed\n", mode_name[m]);
+            return 1;
+        }
+        pc[m] = (with_conns - base[m]) / conns;
+        /* The message run also connects its publisher and subscriber. */
+        pm[m] = (with_msgs - base[m] - 2 * pc[m]) / (double)msgs;
+        printf("  %-22s %10.0f per connection %8.0f per message\n",
+               mode_name[m], pc[m], pm[m]);
+        fflush(stdout);
+    }
+    printf("\nratios of cost (lower is faster; (a) = 1):\n");
+    printf("  per connection: (b) %.4f  (c) %.4f   (c)/(b) %.4f\n",
+           pc[1] / pc[0], pc[2] / pc[0], pc[2] / pc[1]);
+    printf("  per message:    (b) %.4f  (c) %.4f   (c)/(b) %.4f\n",
+           pm[1] / pm[0], pm[2] / pm[0], pm[2] / pm[1]);
+    return 0;
+}
+
 static int
 free_port(void)
 {
@@ -975,6 +1085,9 @@ main(int argc, char **argv)
         if (strcmp(argv[i], "--verbose") == 0) {
             B.verbose = 1;
             i--;
+        } else if (strcmp(argv[i], "--cost") == 0) {
+            B.cost = 1;
+            i--;
         } else if (i + 1 == argc) {
             break;
         } else if (strcmp(argv[i], "--devices") == 0) {
@@ -995,7 +1108,7 @@ main(int argc, char **argv)
             fprintf(stderr,
                     "usage: %s [--devices N] [--rounds TRIALS] "
                     "[--seconds S] [--messages M] [--threads T] "
-                    "[--verbose] [--plugin SO] [--dynsec SO]\n",
+                    "[--verbose] [--cost] [--plugin SO] [--dynsec SO]\n",
                     argv[0]);
             return 2;
         }
@@ -1068,6 +1181,16 @@ main(int argc, char **argv)
     X509_STORE_add_cert(SSL_CTX_get_cert_store(B.ctx), ca.cert);
     SSL_CTX_set_verify(B.ctx, SSL_VERIFY_PEER, NULL);
 
+    if (B.cost) {
+        int rc = cost();
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", B.dir);
+        if (getenv("TC_BENCH_KEEP") == NULL && system(cmd) != 0) {
+            fprintf(stderr, "bench: could not remove %s\n", B.dir);
+        }
+        return rc;
+    }
+
     /* The three brokers run side by side, all on the broker's CPU; only
      * the one being measured has work. Memory is measured first, which
      * also connects every device once: (c) compiles each device's
@@ -1077,7 +1200,8 @@ main(int argc, char **argv)
 
         B.port = port[m] = free_port();
         snprintf(conf, sizeof(conf), "%s/mosquitto-%d.conf", B.dir, m);
-        if (write_conf(m, conf) != 0 || (pid[m] = start_broker(conf)) < 0) {
+        if (write_conf(m, conf) != 0 ||
+            (pid[m] = start_broker(conf, getenv("TC_BENCH_WRAP"))) < 0) {
             fprintf(stderr, "bench: %s did not start\n", mode_name[m]);
             stop_all(pid);
             return 1;

@@ -232,44 +232,37 @@ on_basic_auth(int event, void *event_data, void *userdata)
     return MOSQ_ERR_SUCCESS;
 }
 
-/* Topic checks AWS IoT applies before any policy. NULL means fine. */
+/* Topic checks AWS IoT applies to what a client publishes or subscribes
+ * to, before any policy. NULL means fine. */
 static const char *
-limits(const struct mosquitto_evt_acl_check *ed)
+topic_limits(int access, const char *topic)
 {
-    size_t len = strlen(ed->topic);
     size_t slashes = 0;
     const char *p;
 
-    if (ed->access == MOSQ_ACL_READ || ed->access == MOSQ_ACL_UNSUBSCRIBE) {
-        return NULL;
-    }
-    if (len > PL_TOPIC_MAX) {
-        return "topic longer than 256 bytes";
-    }
-    for (p = ed->topic; *p != '\0'; p++) {
+    for (p = topic; *p != '\0'; p++) {
         slashes += *p == '/';
+    }
+    if (p - topic > PL_TOPIC_MAX) {
+        return "topic longer than 256 bytes";
     }
     if (slashes > PL_TOPIC_SLASHES) {
         return "topic has more than 8 levels (7 slashes)";
     }
-    if (ed->access == MOSQ_ACL_WRITE && ed->payloadlen > PL_PAYLOAD_MAX) {
-        return "payload larger than 128 KB";
-    }
-    if (ed->topic[0] != '$') {
+    if (topic[0] != '$') {
         return NULL;
     }
 
     /* Reserved topics: devices may publish to shadows, jobs and basic
      * ingest; they may subscribe to those and to the events topics;
      * nothing else that begins with $ is theirs. */
-    if (ed->access == MOSQ_ACL_WRITE &&
-        (strncmp(ed->topic, "$aws/things/", 12) == 0 ||
-         strncmp(ed->topic, "$aws/rules/", 11) == 0)) {
+    if (access == MOSQ_ACL_WRITE && (strncmp(topic, "$aws/things/", 12) == 0 ||
+                                     strncmp(topic, "$aws/rules/", 11) == 0)) {
         return NULL;
     }
-    if (ed->access == MOSQ_ACL_SUBSCRIBE &&
-        (strncmp(ed->topic, "$aws/things/", 12) == 0 ||
-         strncmp(ed->topic, "$aws/events/", 12) == 0)) {
+    if (access == MOSQ_ACL_SUBSCRIBE &&
+        (strncmp(topic, "$aws/things/", 12) == 0 ||
+         strncmp(topic, "$aws/events/", 12) == 0)) {
         return NULL;
     }
     return "reserved topic";
@@ -306,9 +299,15 @@ cache_put(struct pl_conn *c, int action, const char *topic, int allow)
     memcpy(e->topic, topic, len + 1);
 }
 
+/*
+ * The decision for action a on topic: from the connection's cache, or
+ * from the topic limits (publish and subscribe) and then the compiled
+ * policies, remembered. A remembered allow implies the limits passed,
+ * since they depend on the topic alone. *bad receives a limit's reason.
+ */
 static int
-check(struct pl_conn *c, enum tc_policy_action a, const char *topic,
-      struct tc_policy_why *why)
+check(struct pl_conn *c, int access, enum tc_policy_action a, const char *topic,
+      struct tc_policy_why *why, const char **bad)
 {
     int allow = cache_get(c, a, topic);
 
@@ -318,6 +317,11 @@ check(struct pl_conn *c, enum tc_policy_action a, const char *topic,
         why->statement = -1;
         why->sid = NULL;
         return allow;
+    }
+    if (access != MOSQ_ACL_READ &&
+        (*bad = topic_limits(access, topic)) != NULL) {
+        why->decision = TC_POLICY_DEFAULT_DENY;
+        return 0;
     }
     allow = tc_policy_check(c->ps->set, a, topic, strlen(topic), why);
     cache_put(c, a, topic, allow);
@@ -345,11 +349,11 @@ on_acl_check(int event, void *event_data, void *userdata)
     const char *cid = mosquitto_client_id(ed->client);
     struct tc_policy_why why;
     const char *action = "?";
-    const char *bad;
+    const char *bad = NULL;
     char kick_id[PL_CLIENT_ID_MAX + 1];
     int allow = 0;
 
-    memset(&why, 0, sizeof(why));
+    why.decision = TC_POLICY_DEFAULT_DENY;
     if (ed->access == MOSQ_ACL_UNSUBSCRIBE) {
         if (c != NULL) {
             pl_event_subscription(c, cid, ed->topic, 0);
@@ -362,21 +366,26 @@ on_acl_check(int event, void *event_data, void *userdata)
         return MOSQ_ERR_ACL_DENIED;
     }
 
-    bad = limits(ed);
     switch (ed->access) {
     case MOSQ_ACL_READ:
         action = "receive";
-        allow = check(c, TC_POLICY_RECEIVE, ed->topic, &why);
+        allow = check(c, ed->access, TC_POLICY_RECEIVE, ed->topic, &why, &bad);
         break;
     case MOSQ_ACL_WRITE:
         action = ed->retain ? "publish-retain" : "publish";
-        allow = bad == NULL && check(c, TC_POLICY_PUBLISH, ed->topic, &why) &&
-                (!ed->retain ||
-                 check(c, TC_POLICY_RETAIN_PUBLISH, ed->topic, &why));
+        if (ed->payloadlen > PL_PAYLOAD_MAX) {
+            bad = "payload larger than 128 KB";
+            break;
+        }
+        allow =
+            check(c, ed->access, TC_POLICY_PUBLISH, ed->topic, &why, &bad) &&
+            (!ed->retain || check(c, ed->access, TC_POLICY_RETAIN_PUBLISH,
+                                  ed->topic, &why, &bad));
         break;
     case MOSQ_ACL_SUBSCRIBE:
         action = "subscribe";
-        allow = bad == NULL && check(c, TC_POLICY_SUBSCRIBE, ed->topic, &why);
+        allow =
+            check(c, ed->access, TC_POLICY_SUBSCRIBE, ed->topic, &why, &bad);
         break;
     default:
         bad = "unknown access";
