@@ -16,7 +16,6 @@
 #include <openssl/bn.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "plugin_int.h"
