@@ -40,8 +40,7 @@ value(int argc, char **argv, int *i)
 
 /* One certificate file (PEM or DER) as DER, handed to the caller. */
 static int
-read_cert_der(const char *path, uint8_t **der, size_t *len,
-              struct tc_detail *d)
+read_cert_der(const char *path, uint8_t **der, size_t *len, struct tc_detail *d)
 {
     struct tc_buf b;
     BIO *bio = NULL;
@@ -87,8 +86,8 @@ out:
  * folder) and every --trust file.
  */
 static int
-identity_from_chip(const char *transport, const char *fdir,
-                   char *const *trust, int ntrust, struct tc_identity *chip,
+identity_from_chip(const char *transport, const char *fdir, char *const *trust,
+                   int ntrust, struct tc_identity *chip,
                    struct tc_manifest_identity *mid, struct tc_detail *d)
 {
     X509 *extra[MAX_TRUST];
@@ -134,8 +133,7 @@ signer_dir(const char *given, char *out, size_t cap, struct tc_detail *d)
 {
     if (given != NULL) {
         if (strlen(given) >= cap) {
-            return tc_detail_set(d, TC_ERR_TOO_BIG, -1, "dir",
-                                 "path too long");
+            return tc_detail_set(d, TC_ERR_TOO_BIG, -1, "dir", "path too long");
         }
         strcpy(out, given);
         return TC_OK;
@@ -184,9 +182,8 @@ signer_new(int argc, char **argv)
         } else if (strcmp(a, "--force") == 0) {
             force = 1;
         } else {
-            fprintf(stderr,
-                    "usage: thingcore manifest signer new [--out DIR] "
-                    "[--cn CN] [--days N] [--force]\n");
+            fprintf(stderr, "usage: thingcore manifest signer new [--out DIR] "
+                            "[--cn CN] [--days N] [--force]\n");
             return strcmp(a, "--help") == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
         }
     }
@@ -246,8 +243,10 @@ signer_show(int argc, char **argv)
     if (rc != TC_OK) {
         tc_buf_clear(&b, 0);
         if (rc == TC_ERR_NOT_FOUND) {
-            fprintf(stderr, "thingcore: no manifest signer in %s; make one "
-                            "with 'thingcore manifest signer new'\n", dir);
+            fprintf(stderr,
+                    "thingcore: no manifest signer in %s; make one "
+                    "with 'thingcore manifest signer new'\n",
+                    dir);
             return CLI_EXIT_FAIL;
         }
         return cli_fail("manifest signer show", rc, &d);
@@ -272,8 +271,8 @@ static const struct cli_command signer_commands[] = {
 static int
 manifest_signer(int argc, char **argv)
 {
-    return cli_dispatch("thingcore manifest signer", signer_commands,
-                        argc - 1, argv + 1,
+    return cli_dispatch("thingcore manifest signer", signer_commands, argc - 1,
+                        argv + 1,
                         "usage: thingcore manifest signer COMMAND\n"
                         "The local key and certificate that sign "
                         "manifests.");
@@ -348,15 +347,19 @@ manifest_create(int argc, char **argv)
         }
         if (strcmp(a, "--se") == 0) {
             if (n + nse >= MAX_INPUTS) {
-                fprintf(stderr, "thingcore manifest create: at most %d "
-                                "chips and certificate pairs\n", MAX_INPUTS);
+                fprintf(stderr,
+                        "thingcore manifest create: at most %d "
+                        "chips and certificate pairs\n",
+                        MAX_INPUTS);
                 return CLI_EXIT_USAGE;
             }
             se_path[nse++] = v;
         } else if (strcmp(a, "--trust") == 0) {
             if (ntrust == MAX_TRUST) {
-                fprintf(stderr, "thingcore manifest create: at most %d "
-                                "--trust\n", MAX_TRUST);
+                fprintf(stderr,
+                        "thingcore manifest create: at most %d "
+                        "--trust\n",
+                        MAX_TRUST);
                 return CLI_EXIT_USAGE;
             }
             trust[ntrust++] = (char *)v;
@@ -377,8 +380,10 @@ manifest_create(int argc, char **argv)
         } else if (strcmp(a, "--version") == 0) {
             version = atoi(v);
         } else {
-            fprintf(stderr, "thingcore manifest create: unknown option "
-                            "'%s'\n%s", a, create_usage);
+            fprintf(stderr,
+                    "thingcore manifest create: unknown option "
+                    "'%s'\n%s",
+                    a, create_usage);
             return CLI_EXIT_USAGE;
         }
     }
@@ -388,8 +393,10 @@ manifest_create(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     if (n + nse > MAX_INPUTS) {
-        fprintf(stderr, "thingcore manifest create: at most %d chips and "
-                        "certificate pairs\n", MAX_INPUTS);
+        fprintf(stderr,
+                "thingcore manifest create: at most %d chips and "
+                "certificate pairs\n",
+                MAX_INPUTS);
         return CLI_EXIT_USAGE;
     }
 
@@ -402,8 +409,7 @@ manifest_create(int argc, char **argv)
             goto out;
         }
         if (!signer_paths(dir, kpath, cpath, sizeof(kpath))) {
-            rc = tc_detail_set(&d, TC_ERR_TOO_BIG, -1, "dir",
-                               "path too long");
+            rc = tc_detail_set(&d, TC_ERR_TOO_BIG, -1, "dir", "path too long");
             goto out;
         }
         key_file = kpath;
@@ -511,8 +517,8 @@ struct vopts {
 
 /* Add every certificate of a file as a signer (trust == 0) or anchor. */
 int
-cli_verifier_add_file(struct tc_manifest_verifier *v, const char *path, int trust,
-          struct tc_detail *d)
+cli_verifier_add_file(struct tc_manifest_verifier *v, const char *path,
+                      int trust, struct tc_detail *d)
 {
     struct tc_buf b;
     int rc;
@@ -613,8 +619,8 @@ parse_vopts(int argc, char **argv, struct vopts *o, int want_out,
                 return CLI_EXIT_USAGE;
             }
             tc_manifest_verifier_set_time(o->v, t);
-        } else if (want_out && (strcmp(a, "--out") == 0 ||
-                                strcmp(a, "-o") == 0)) {
+        } else if (want_out &&
+                   (strcmp(a, "--out") == 0 || strcmp(a, "-o") == 0)) {
             o->out = val;
         } else {
             fprintf(stderr, "thingcore manifest: unknown option '%s'\n%s", a,
@@ -717,12 +723,12 @@ manifest_verify(int argc, char **argv)
     rc = tc_manifest_verify_file(o.v, o.file, on_verify, &c, &sum, &d);
     tc_manifest_verifier_free(o.v);
     if (o.json) {
-        fprintf(stdout, "\n], \"entries\": %zu, \"passed\": %zu, "
-                        "\"failed\": %zu, \"error\": ",
+        fprintf(stdout,
+                "\n], \"entries\": %zu, \"passed\": %zu, "
+                "\"failed\": %zu, \"error\": ",
                 sum.entries, sum.passed, sum.failed);
         if (rc != TC_OK) {
-            put_json_str(stdout, d.text[0] != '\0' ? d.text
-                                                   : tc_strerror(rc));
+            put_json_str(stdout, d.text[0] != '\0' ? d.text : tc_strerror(rc));
         } else {
             fputs("null", stdout);
         }
@@ -732,8 +738,8 @@ manifest_verify(int argc, char **argv)
         return cli_fail(o.file, rc, &d);
     }
     if (!o.json) {
-        printf("%s: %zu entries: %zu passed, %zu failed\n", o.file,
-               sum.entries, sum.passed, sum.failed);
+        printf("%s: %zu entries: %zu passed, %zu failed\n", o.file, sum.entries,
+               sum.passed, sum.failed);
     }
     return sum.failed == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
@@ -861,15 +867,17 @@ manifest_extract(int argc, char **argv)
         return cli_fail(o.file, rc, &d);
     }
     printf("%s: %zu entries: %zu certificate chains written to %s, %zu "
-           "failed\n", o.file, sum.entries, c.written, o.out, sum.failed);
+           "failed\n",
+           o.file, sum.entries, c.written, o.out, sum.failed);
     return sum.failed == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 static const struct cli_command manifest_commands[] = {
     {"create", manifest_create, "sign a manifest for chips or certificates"},
     {"verify", manifest_verify, "verify every entry of a manifest"},
-    {"extract", manifest_extract, "write the certificates of verified "
-                                  "entries"},
+    {"extract", manifest_extract,
+     "write the certificates of verified "
+     "entries"},
     {"signer", manifest_signer, "make or show the local manifest signer"},
     {NULL, NULL, NULL},
 };
