@@ -393,7 +393,9 @@ fill_registry(void)
  * = certificate CN, as use_identity_as_username makes it) with its own
  * role allowing its own topic tree, as Kit_Policy does (dynamic security
  * in 2.0 substitutes %c in subscribe patterns only, so each device gets
- * literal topics), and the subscriber with a monitoring role. */
+ * literal topics) and its client ID fixed to its thing name, as
+ * Kit_Policy's iot:Connect does, and the subscriber with a monitoring
+ * role. */
 static int
 write_dynsec(void)
 {
@@ -413,9 +415,9 @@ write_dynsec(void)
                "\"monitor\"}]}");
     for (i = 0; i < B.ndev; i++) {
         fprintf(f,
-                ",{\"username\":\"sn%s\",\"roles\":[{\"rolename\":"
-                "\"d%s\"}]}",
-                B.dev[i].id, B.dev[i].id);
+                ",{\"username\":\"sn%s\",\"clientid\":\"%s\","
+                "\"roles\":[{\"rolename\":\"d%s\"}]}",
+                B.dev[i].id, B.dev[i].id, B.dev[i].id);
     }
     fprintf(f, "],\"groups\":[],\"roles\":[");
     for (i = 0; i < B.ndev; i++) {
