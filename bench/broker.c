@@ -66,9 +66,10 @@ static struct {
     char dynsec[1024];
     int ndev;
     int rounds;
-    int threads; /* connecting threads */
-    int cost;    /* count instructions instead of timing */
-    int verbose; /* print every trial */
+    int threads;     /* connecting threads */
+    int cost;        /* count instructions instead of timing */
+    int plugin_info; /* (c) logs at info (its state lines) */
+    int verbose;     /* print every trial */
     double seconds;
     long messages;
     struct device dev[MAX_DEVICES];
@@ -478,8 +479,9 @@ write_conf(enum mode m, const char *path)
                 "allow_anonymous false\n"
                 "plugin %s\n"
                 "plugin_opt_registry %s/registry.db\n"
-                "plugin_opt_log_level info\n",
-                B.plugin, B.dir);
+                "%s",
+                B.plugin, B.dir,
+                B.plugin_info ? "plugin_opt_log_level info\n" : "");
     }
     fprintf(f,
             "listener %d 127.0.0.1\n"
@@ -1202,11 +1204,15 @@ main(int argc, char **argv)
     /* The three brokers run side by side, all on the broker's CPU; only
      * the one being measured has work. Memory is measured first, which
      * also connects every device once: (c) compiles each device's
-     * policies on its first connection, as a running core has. */
+     * policies on its first connection, as a running core has. (c)
+     * reports its own memory at info level, so it is measured on a broker
+     * of its own; the one timed runs with the plugin's defaults, as
+     * `thingcore up` does, and every device connects to it once first. */
     for (m = MODE_PLAIN; m <= MODE_THINGCORE; m++) {
         long held = 0;
 
         B.port = port[m] = free_port();
+        B.plugin_info = m == MODE_THINGCORE;
         snprintf(conf, sizeof(conf), "%s/mosquitto-%d.conf", B.dir, m);
         if (write_conf(m, conf) != 0 ||
             (pid[m] = start_broker(conf, getenv("TC_BENCH_WRAP"))) < 0) {
@@ -1220,6 +1226,29 @@ main(int argc, char **argv)
                "held)\n",
                mode_name[m], mem[m], mem1[m], held);
         fflush(stdout);
+    }
+    {
+        pid_t info[3] = {-1, -1, pid[MODE_THINGCORE]};
+        struct conn c;
+
+        stop_all(info);
+        B.plugin_info = 0;
+        B.port = port[MODE_THINGCORE] = free_port();
+        snprintf(conf, sizeof(conf), "%s/mosquitto-timed.conf", B.dir);
+        if (write_conf(MODE_THINGCORE, conf) != 0 ||
+            (pid[MODE_THINGCORE] =
+                 start_broker(conf, getenv("TC_BENCH_WRAP"))) < 0) {
+            fprintf(stderr, "bench: %s did not start\n",
+                    mode_name[MODE_THINGCORE]);
+            pid[MODE_THINGCORE] = -1;
+            stop_all(pid);
+            return 1;
+        }
+        for (i = 0; i < B.ndev; i++) {
+            if (mqtt_open(&c, &B.dev[i]) == 0) {
+                mqtt_close(&c);
+            }
+        }
     }
 
     /*
