@@ -48,8 +48,8 @@ pl_session_id(uint8_t out[16])
     int i;
 
     /* Unique per connection, not secret: one random seed per broker,
-     * then a counter through a bijection (no two connections of one
-     * broker share an identifier). */
+     * then a counter through a bijection, so identifiers cannot repeat
+     * but for the six bits the UUID version and variant take. */
     if (!seeded) {
         if (RAND_bytes((unsigned char *)seed, sizeof(seed)) != 1) {
             seed[0] = (uint64_t)now_ms();
