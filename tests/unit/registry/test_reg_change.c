@@ -9,15 +9,35 @@
 #include "../test.h"
 #include "regtest.h"
 
+struct reading {
+    long long mark[2];
+    long long hint[4];
+};
+
+/* Both readings of reg into r; 1 when both could be taken. */
+static int
+look(struct tc_registry *reg, struct reading *r)
+{
+    return tc_registry_change_mark(reg, r->mark, NULL) == TC_OK &&
+           tc_registry_change_hint(reg, r->hint) == TC_OK;
+}
+
+/* How many of the two readings differ between a and b (0, 1 or 2). */
+static int
+moved(const struct reading *a, const struct reading *b)
+{
+    return (memcmp(a->mark, b->mark, sizeof(a->mark)) != 0) +
+           (memcmp(a->hint, b->hint, sizeof(a->hint)) != 0);
+}
+
 TC_TEST(registry_change_mark_and_hint)
 {
     struct tc_registry *reg;
     struct tc_registry *other = NULL;
+    struct tc_reg_cert cert;
     struct tc_detail d;
-    long long m0[2];
-    long long m1[2];
-    long long h0[4];
-    long long h1[4];
+    struct reading before;
+    struct reading after;
     char path[512];
     char id[TC_REG_CERT_ID_LEN];
 
@@ -26,45 +46,30 @@ TC_TEST(registry_change_mark_and_hint)
     CHECK_EQ_INT(tc_registry_open(path, &other, &d), TC_OK);
 
     /* Nothing written: both stay. */
-    CHECK_EQ_INT(tc_registry_change_mark(reg, m0, &d), TC_OK);
-    CHECK_EQ_INT(tc_registry_change_hint(reg, h0), TC_OK);
-    CHECK_EQ_INT(tc_registry_change_mark(reg, m1, &d), TC_OK);
-    CHECK_EQ_INT(tc_registry_change_hint(reg, h1), TC_OK);
-    CHECK_EQ_MEM(m0, m1, sizeof(m0));
-    CHECK_EQ_MEM(h0, h1, sizeof(h0));
+    CHECK(look(reg, &before));
+    CHECK(look(reg, &after));
+    CHECK_EQ_INT(moved(&before, &after), 0);
 
     /* Another handle commits: both move. */
     CHECK_EQ_INT(tc_registry_thing_create(other, "changed-elsewhere", NULL,
                                           NULL, NULL, &d),
                  TC_OK);
-    CHECK_EQ_INT(tc_registry_change_mark(reg, m1, &d), TC_OK);
-    CHECK_EQ_INT(tc_registry_change_hint(reg, h1), TC_OK);
-    CHECK(memcmp(m0, m1, sizeof(m0)) != 0);
-    CHECK(memcmp(h0, h1, sizeof(h0)) != 0);
+    CHECK(look(reg, &after));
+    CHECK_EQ_INT(moved(&before, &after), 2);
 
     /* This handle commits: both move again. */
-    memcpy(m0, m1, sizeof(m0));
-    memcpy(h0, h1, sizeof(h0));
+    before = after;
     CHECK_EQ_INT(regt_leaf(reg, TC_REG_CERT_ACTIVE, id), TC_OK);
-    CHECK_EQ_INT(tc_registry_change_mark(reg, m1, &d), TC_OK);
-    CHECK_EQ_INT(tc_registry_change_hint(reg, h1), TC_OK);
-    CHECK(memcmp(m0, m1, sizeof(m0)) != 0);
-    CHECK(memcmp(h0, h1, sizeof(h0)) != 0);
+    CHECK(look(reg, &after));
+    CHECK_EQ_INT(moved(&before, &after), 2);
 
     /* A read is not a change. */
-    memcpy(m0, m1, sizeof(m0));
-    memcpy(h0, h1, sizeof(h0));
-    {
-        struct tc_reg_cert cert;
-
-        memset(&cert, 0, sizeof(cert));
-        CHECK_EQ_INT(tc_registry_cert_describe(other, id, &cert, &d), TC_OK);
-        tc_reg_cert_clear(&cert);
-    }
-    CHECK_EQ_INT(tc_registry_change_mark(reg, m1, &d), TC_OK);
-    CHECK_EQ_INT(tc_registry_change_hint(reg, h1), TC_OK);
-    CHECK_EQ_MEM(m0, m1, sizeof(m0));
-    CHECK_EQ_MEM(h0, h1, sizeof(h0));
+    before = after;
+    memset(&cert, 0, sizeof(cert));
+    CHECK_EQ_INT(tc_registry_cert_describe(other, id, &cert, &d), TC_OK);
+    tc_reg_cert_clear(&cert);
+    CHECK(look(reg, &after));
+    CHECK_EQ_INT(moved(&before, &after), 0);
 
     tc_registry_close(other);
     tc_registry_close(reg);
