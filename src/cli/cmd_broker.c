@@ -229,7 +229,10 @@ usage(FILE *out)
             "Run mosquitto with thingcore's plugin over the data directory's "
             "registry\nuntil Ctrl-C or SIGTERM; SIGHUP reloads mosquitto. "
             "The plugin defaults to\n$THINGCORE_PLUGIN, then "
-            "thingcore-plugin.so beside this program.\n");
+            "thingcore-plugin.so beside this program.\n"
+            "--log-level: error, warning, notice (default: refusals, "
+            "registrations, kicks),\ninfo (also allowed connections and "
+            "undelivered messages) or debug (every\ndecision).\n");
 }
 
 int
