@@ -16,7 +16,7 @@ import time
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 from broker_lib import (core, ok, issue, register_ca, device_files, pub,
                         sub_start, sub_output, wait_for, lines, wait_subscribed,
-                        pem)
+                        pem, tls_args)
 
 core.start()
 iot = core.iot
@@ -150,6 +150,20 @@ subd = json.loads(lines(events, "$aws/events/subscriptions/subscribed/0123DD")
                   [0].split(" ", 1)[1])
 ok(subd["topics"] == ["0123DD/#"] and subd["clientId"] == "0123DD" and
    subd["principalIdentifier"] == b_id, "subscribed event fields")
+
+# An event that cannot be written whole is not published, and says so:
+# an unsubscribe from a 3,000-byte filter (unsubscribes have no topic
+# limit; their event would not fit).
+long_filter = "0123AA/" + "u" * 3000
+subprocess.run(["mosquitto_sub"] + tls_args(a_files) +
+               ["-i", "0123AA", "-t", "0123AA/#", "-U", long_filter, "-W",
+                "1"], capture_output=True, timeout=10)
+ok(wait_for(lambda: "event for $aws/events/subscriptions/unsubscribed/0123AA"
+            " not published: too long" in core.log()),
+   "an event too long to write is refused with a warning")
+ok(not [l for l in sub_output(events).splitlines()
+        if l.startswith("$aws/events/subscriptions/unsubscribed/0123AA ") and
+        "uuuuuuuuuu" in l], "no truncated event published")
 
 # A client ID with JSON's special characters comes out escaped, intact
 # (mosquitto itself refuses control characters in client IDs).
