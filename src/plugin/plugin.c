@@ -107,17 +107,33 @@ pl_conn_find(const struct mosquitto *client)
     return NULL;
 }
 
-/* Double the table when it holds more records than buckets. */
+/* Take c out of the chain that starts at *pp (by_id: the ID chain). */
+static int
+unchain(struct pl_conn **pp, struct pl_conn *c, int by_id)
+{
+    for (; *pp != NULL; pp = by_id ? &(*pp)->id_next : &(*pp)->next) {
+        if (*pp == c) {
+            *pp = by_id ? c->id_next : c->next;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Double both tables when they hold more records than buckets. */
 static int
 grow(void)
 {
     size_t n = pl.nbuckets == 0 ? 1024 : pl.nbuckets * 2;
     struct pl_conn **b = calloc(n, sizeof(*b));
+    struct pl_conn **ib = calloc(n, sizeof(*ib));
     struct pl_conn *c;
     struct pl_conn *next;
     size_t i;
 
-    if (b == NULL) {
+    if (b == NULL || ib == NULL) {
+        free(b);
+        free(ib);
         return -1;
     }
     for (i = 0; i < pl.nbuckets; i++) {
@@ -127,10 +143,15 @@ grow(void)
             next = c->next;
             c->next = b[k];
             b[k] = c;
+            k = c->id_hash & (n - 1);
+            c->id_next = ib[k];
+            ib[k] = c;
         }
     }
     free(pl.buckets);
+    free(pl.id_buckets);
     pl.buckets = b;
+    pl.id_buckets = ib;
     pl.nbuckets = n;
     return 0;
 }
@@ -146,6 +167,9 @@ pl_conn_add(struct pl_conn *c)
     k = bucket_of(c->client, pl.nbuckets);
     c->next = pl.buckets[k];
     pl.buckets[k] = c;
+    k = c->id_hash & (pl.nbuckets - 1);
+    c->id_next = pl.id_buckets[k];
+    pl.id_buckets[k] = c;
     pl.nconns++;
     return 0;
 }
@@ -153,18 +177,12 @@ pl_conn_add(struct pl_conn *c)
 void
 pl_conn_remove(struct pl_conn *c)
 {
-    struct pl_conn **pp;
-
     if (pl.buckets == NULL) {
         return;
     }
-    for (pp = &pl.buckets[bucket_of(c->client, pl.nbuckets)]; *pp != NULL;
-         pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            pl.nconns--;
-            return;
-        }
+    if (unchain(&pl.buckets[bucket_of(c->client, pl.nbuckets)], c, 0)) {
+        unchain(&pl.id_buckets[c->id_hash & (pl.nbuckets - 1)], c, 1);
+        pl.nconns--;
     }
 }
 
@@ -192,7 +210,6 @@ on_basic_auth(int event, void *event_data, void *userdata)
     struct pl_conn *c = pl_conn_find(ed->client);
     struct pl_conn *old;
     const char *cid;
-    size_t i;
     int rc;
 
     if (c != NULL) {
@@ -206,16 +223,16 @@ on_basic_auth(int event, void *event_data, void *userdata)
     /* A second connection with the same client ID takes over: mark the
      * first so its disconnection event says why. */
     cid = mosquitto_client_id(ed->client);
-    for (i = 0; i < pl.nbuckets; i++) {
-        for (old = pl.buckets[i]; old != NULL; old = old->next) {
-            if (old->id_hash == c->id_hash &&
-                strcmp(mosquitto_client_id(old->client), cid) == 0) {
-                old->end = PL_END_DUPLICATE;
-                PL_DECIDE(PL_NOTICE, cid, old->cert_id, "connect", NULL, 0,
-                          "DUPLICATE_CLIENTID: taken over by a new "
-                          "connection with certificate %s",
-                          c->cert_id);
-            }
+    old = pl.id_buckets != NULL ? pl.id_buckets[c->id_hash & (pl.nbuckets - 1)]
+                                : NULL;
+    for (; old != NULL; old = old->id_next) {
+        if (old->id_hash == c->id_hash &&
+            strcmp(mosquitto_client_id(old->client), cid) == 0) {
+            old->end = PL_END_DUPLICATE;
+            PL_DECIDE(PL_NOTICE, cid, old->cert_id, "connect", NULL, 0,
+                      "DUPLICATE_CLIENTID: taken over by a new "
+                      "connection with certificate %s",
+                      c->cert_id);
         }
     }
     if (pl_conn_add(c) != 0) {
@@ -567,6 +584,7 @@ mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts,
         }
     }
     free(pl.buckets);
+    free(pl.id_buckets);
     pl_set_clear();
     tc_registry_close(pl.reg);
     memset(&pl, 0, sizeof(pl));

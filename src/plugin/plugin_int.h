@@ -64,7 +64,8 @@ struct pl_set {
  * lives, and the record dies in the DISCONNECT callback.
  */
 struct pl_conn {
-    struct pl_conn *next; /* hash chain */
+    struct pl_conn *next;    /* hash chain by client pointer */
+    struct pl_conn *id_next; /* hash chain by client ID */
     struct mosquitto *client;
     struct pl_set *ps; /* a reference; compiled at connect */
     uint32_t id_hash;  /* of the client ID, for takeovers */
@@ -80,8 +81,9 @@ struct pl_state {
     mosquitto_plugin_id_t *id;
     struct tc_registry *reg;
     char registry_path[1024];
-    int log_level; /* enum tc_log_level values */
-    struct pl_conn **buckets;
+    int log_level;               /* enum tc_log_level values */
+    struct pl_conn **buckets;    /* by client pointer */
+    struct pl_conn **id_buckets; /* by client ID hash; same size */
     size_t nbuckets;
     size_t nconns;
     long long seq;     /* event log position followed */
