@@ -362,6 +362,7 @@ tc_broker_write_config(const struct tc_broker_config *c, const char *path,
         "plugin %s\n"
         "plugin_opt_registry %s\n"
         "plugin_opt_log_level %s\n"
+        "plugin_opt_events subscribed\n" /* sound: persistence false */
         "\n"
         "listener %d%s%s\n"
         "capath %s\n"

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <openssl/bn.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -469,6 +470,7 @@ pl_authenticate(struct mosquitto *client, struct pl_conn **out)
     struct pl_conn *c = NULL;
     struct timespec ts;
     unsigned char *der = NULL;
+    uint8_t fp[PL_FP_LEN];
     char id[TC_REG_CERT_ID_LEN];
     X509 *x = NULL;
     int n;
@@ -496,19 +498,19 @@ pl_authenticate(struct mosquitto *client, struct pl_conn **out)
                   "no TLS client certificate");
         goto cleanup;
     }
-    n = i2d_X509(x, &der);
-    if (n <= 0) {
+    /* Computed by OpenSSL with the chain; copied here. */
+    if (X509_digest(x, pl.sha1, fp, NULL) != 1) {
         PL_DECIDE(PL_NOTICE, cid, NULL, "connect", NULL, 0,
-                  "client certificate cannot be encoded");
+                  "client certificate has no fingerprint");
         goto cleanup;
     }
-    tc_registry_cert_id_of_der(der, (size_t)n, id);
 
     /* A device seen before is decided from memory, once every change
      * the event log holds has been applied. */
     pl_follow(1);
-    ps = pl_set_get(id, cid, mosquitto_client_address(client));
+    ps = pl_set_get(fp, cid, mosquitto_client_address(client));
     if (ps != NULL) {
+        memcpy(id, ps->cert_id, sizeof(id));
         if (!tc_policy_check(ps->set, TC_POLICY_CONNECT, cid, strlen(cid),
                              &why)) {
             PL_DECIDE(PL_NOTICE, cid, id, "connect", NULL, 0,
@@ -519,7 +521,15 @@ pl_authenticate(struct mosquitto *client, struct pl_conn **out)
         goto connected;
     }
 
-    /* The registered certificate, or a just-in-time registration. */
+    /* The registered certificate (its id: SHA-256 of the DER), or a
+     * just-in-time registration. */
+    n = i2d_X509(x, &der);
+    if (n <= 0) {
+        PL_DECIDE(PL_NOTICE, cid, NULL, "connect", NULL, 0,
+                  "client certificate cannot be encoded");
+        goto cleanup;
+    }
+    tc_registry_cert_id_of_der(der, (size_t)n, id);
     rc = tc_registry_cert_describe(pl.reg, id, &cert, &d);
     if (rc == TC_ERR_REG_NOT_FOUND) {
         if (!just_in_time(client, x, der, (size_t)n, id, &cert)) {
@@ -562,7 +572,7 @@ pl_authenticate(struct mosquitto *client, struct pl_conn **out)
         goto cleanup;
     }
 
-    ps = pl_set_put(id, cid, mosquitto_client_address(client), set, bytes);
+    ps = pl_set_put(fp, id, cid, mosquitto_client_address(client), set, bytes);
     if (ps == NULL) {
         goto cleanup;
     }
@@ -646,8 +656,8 @@ pl_refresh(struct pl_conn *c)
     }
 
     /* New decisions from now on: the cache belonged to the old set. */
-    ps = pl_set_put(c->cert_id, cid, mosquitto_client_address(c->client), set,
-                    bytes);
+    ps = pl_set_put(c->ps->fp, c->cert_id, cid,
+                    mosquitto_client_address(c->client), set, bytes);
     if (ps == NULL) {
         goto cleanup;
     }

@@ -19,18 +19,21 @@
 static struct pl_set *buckets[NBUCKETS];
 static size_t idle;
 
+/* The fingerprint is already a uniform hash: four of its bytes serve. */
 static uint32_t
-key_hash(const char *cert_id, const char *cid, const char *ip)
+key_hash(const uint8_t fp[PL_FP_LEN], const char *cid, const char *ip)
 {
-    return pl_hash_str(cert_id) ^ (pl_hash_str(cid) * 31u) ^
-           (pl_hash_str(ip) * 131u);
+    uint32_t h = (uint32_t)fp[0] << 24 | (uint32_t)fp[1] << 16 |
+                 (uint32_t)fp[2] << 8 | fp[3];
+
+    return h ^ (pl_hash_str(cid) * 31u) ^ (pl_hash_str(ip) * 131u);
 }
 
 static int
-same(const struct pl_set *e, uint32_t h, const char *cert_id, const char *cid,
-     const char *ip)
+same(const struct pl_set *e, uint32_t h, const uint8_t fp[PL_FP_LEN],
+     const char *cid, const char *ip)
 {
-    return e->hash == h && strcmp(e->cert_id, cert_id) == 0 &&
+    return e->hash == h && memcmp(e->fp, fp, PL_FP_LEN) == 0 &&
            strcmp(e->key, cid) == 0 &&
            strcmp(e->key + strlen(e->key) + 1, ip) == 0;
 }
@@ -65,13 +68,13 @@ unlink_entry(struct pl_set *e)
 }
 
 struct pl_set *
-pl_set_get(const char *cert_id, const char *cid, const char *ip)
+pl_set_get(const uint8_t fp[PL_FP_LEN], const char *cid, const char *ip)
 {
-    uint32_t h = key_hash(cert_id, cid, ip != NULL ? ip : "");
+    uint32_t h = key_hash(fp, cid, ip != NULL ? ip : "");
     struct pl_set *e;
 
     for (e = buckets[h % NBUCKETS]; e != NULL; e = e->next) {
-        if (same(e, h, cert_id, cid, ip != NULL ? ip : "")) {
+        if (same(e, h, fp, cid, ip != NULL ? ip : "")) {
             if (e->refs++ == 0) {
                 idle--;
             }
@@ -82,8 +85,8 @@ pl_set_get(const char *cert_id, const char *cid, const char *ip)
 }
 
 struct pl_set *
-pl_set_put(const char *cert_id, const char *cid, const char *ip,
-           struct tc_policy_set *set, size_t set_bytes)
+pl_set_put(const uint8_t fp[PL_FP_LEN], const char *cert_id, const char *cid,
+           const char *ip, struct tc_policy_set *set, size_t set_bytes)
 {
     size_t lc = strlen(cid);
     size_t li;
@@ -93,7 +96,7 @@ pl_set_put(const char *cert_id, const char *cid, const char *ip,
 
     ip = ip != NULL ? ip : "";
     li = strlen(ip);
-    h = key_hash(cert_id, cid, ip);
+    h = key_hash(fp, cid, ip);
     e = malloc(sizeof(*e) + lc + li + 2);
     if (e == NULL) {
         return NULL;
@@ -105,13 +108,14 @@ pl_set_put(const char *cert_id, const char *cid, const char *ip,
     e->hash = h;
     e->refs = 1;
     e->cached = 1;
+    memcpy(e->fp, fp, PL_FP_LEN);
     memcpy(e->cert_id, cert_id, TC_REG_CERT_ID_LEN);
     memcpy(e->key, cid, lc + 1);
     memcpy(e->key + lc + 1, ip, li + 1);
 
     /* A newer compile replaces the entry of the same key. */
     for (old = buckets[h % NBUCKETS]; old != NULL; old = old->next) {
-        if (same(old, h, cert_id, cid, ip)) {
+        if (same(old, h, fp, cid, ip)) {
             unlink_entry(old);
             break;
         }

@@ -18,6 +18,28 @@
 #include "plugin_int.h"
 #include "thingcore/util.h"
 
+void
+pl_events_heard(const char *client_id, const char *filter)
+{
+    if (pl.events_heard || strncmp(filter, "$aws/events/", 12) != 0) {
+        return;
+    }
+    pl.events_heard = 1;
+    if (pl.events_on_subscribe) {
+        PL_LOG(PL_INFO,
+               "thingcore: %s subscribed to %s: events are published from "
+               "now on",
+               client_id, filter);
+    }
+}
+
+/* Whether an event may reach anyone (see plugin_int.h). */
+static int
+events_wanted(void)
+{
+    return !pl.events_on_subscribe || pl.events_heard;
+}
+
 static long long
 now_ms(void)
 {
@@ -197,6 +219,9 @@ pl_event_connected(const struct pl_conn *c, const char *client_id)
     const char *ip = mosquitto_client_address(c->client);
     struct jw w;
 
+    if (!events_wanted()) {
+        return;
+    }
     session_text(c, session);
     snprintf(topic, sizeof(topic), "$aws/events/presence/connected/%s",
              client_id);
@@ -219,6 +244,9 @@ pl_event_disconnected(const struct pl_conn *c, const char *client_id)
     const char *reason;
     struct jw w;
 
+    if (!events_wanted()) {
+        return;
+    }
     /* mosquitto 2.0.11 passes no reason; what we caused we know, the rest
      * is reported as a lost connection. */
     switch (c->end) {
@@ -259,6 +287,9 @@ pl_event_subscription(const struct pl_conn *c, const char *client_id,
     const char *kind = subscribed ? "subscribed" : "unsubscribed";
     struct jw w;
 
+    if (!events_wanted()) {
+        return;
+    }
     session_text(c, session);
     snprintf(topic, sizeof(topic), "$aws/events/subscriptions/%s/%s", kind,
              client_id);
@@ -281,6 +312,9 @@ pl_event_registered(const struct tc_reg_cert *cert)
     char topic[TC_REG_CERT_ID_LEN + 64];
     struct jw w;
 
+    if (!events_wanted()) {
+        return;
+    }
     snprintf(topic, sizeof(topic), "$aws/events/certificates/registered/%s",
              cert->ca_id);
     jw_open(&w);

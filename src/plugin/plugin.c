@@ -412,6 +412,7 @@ on_acl_check(int event, void *event_data, void *userdata)
         PL_DECIDE(PL_DEBUG, cid, c->cert_id, action, ed->topic, 1, "%s",
                   why_text(&why));
         if (ed->access == MOSQ_ACL_SUBSCRIBE) {
+            pl_events_heard(cid, ed->topic);
             pl_event_subscription(c, cid, ed->topic, 1);
         }
         return MOSQ_ERR_SUCCESS;
@@ -519,6 +520,15 @@ mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
                        "notice",
                        opts[i].value);
             }
+        } else if (strcmp(opts[i].key, "events") == 0) {
+            pl.events_on_subscribe = strcmp(opts[i].value, "subscribed") == 0;
+            if (!pl.events_on_subscribe &&
+                strcmp(opts[i].value, "always") != 0) {
+                PL_LOG(PL_WARNING,
+                       "thingcore: unknown events %s (always or "
+                       "subscribed), using always",
+                       opts[i].value);
+            }
         } else {
             PL_LOG(PL_WARNING, "thingcore: unknown option plugin_opt_%s",
                    opts[i].key);
@@ -529,6 +539,12 @@ mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
         return MOSQ_ERR_INVAL;
     }
 
+    /* A fetched digest is found by X509_digest faster than EVP_sha1(). */
+    pl.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    if (pl.sha1 == NULL) {
+        PL_LOG(PL_ERROR, "thingcore: OpenSSL has no SHA-1 digest");
+        return MOSQ_ERR_UNKNOWN;
+    }
     tc_detail_clear(&d);
     rc = tc_registry_open(pl.registry_path, &pl.reg, &d);
     if (rc == TC_OK) {
@@ -587,6 +603,7 @@ mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts,
     free(pl.id_buckets);
     pl_set_clear();
     tc_registry_close(pl.reg);
+    EVP_MD_free(pl.sha1);
     memset(&pl, 0, sizeof(pl));
     return MOSQ_ERR_SUCCESS;
 }

@@ -16,6 +16,8 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include <openssl/evp.h>
+
 #include "thingcore/policy.h"
 #include "thingcore/registry.h"
 
@@ -46,14 +48,22 @@ enum pl_end {
  * client ID and source address, and kept after they leave so a device that
  * reconnects costs no database work. Entries are dropped when the event
  * log says their certificate, thing or policies changed.
+ *
+ * The certificate is found by its SHA-1 fingerprint, which OpenSSL
+ * computed when it verified the chain, so a returning device needs no
+ * SHA-256 over its certificate for the id. Only a certificate a trusted
+ * CA signed gets this far, and two signed certificates with one SHA-1
+ * fingerprint would need a collision ending in the CA's own signature.
  */
+#define PL_FP_LEN 20
 struct pl_set {
     struct pl_set *next;       /* hash chain */
     struct tc_policy_set *set; /* owned */
     uint32_t hash;
-    int refs;     /* connections using it */
-    size_t bytes; /* heap it holds, set included */
-    int cached;   /* still findable in the cache */
+    int refs;              /* connections using it */
+    size_t bytes;          /* heap it holds, set included */
+    int cached;            /* still findable in the cache */
+    uint8_t fp[PL_FP_LEN]; /* the certificate's SHA-1 fingerprint */
     char cert_id[TC_REG_CERT_ID_LEN];
     char key[]; /* client ID, NUL, source address, NUL */
 };
@@ -92,9 +102,12 @@ struct pl_state {
     size_t nsets;
     size_t logged_conns; /* state last logged (see follow.c) */
     double next_state_log;
-    double next_follow; /* monotonic time of the tick's next look */
-    long long mark[2];  /* registry change mark of the last full read */
-    long long hint[4];  /* and its cheap change hint */
+    double next_follow;      /* monotonic time of the tick's next look */
+    long long mark[2];       /* registry change mark of the last full read */
+    long long hint[4];       /* and its cheap change hint */
+    EVP_MD *sha1;            /* fetched once: fingerprints (auth.c) */
+    int events_on_subscribe; /* plugin_opt_events subscribed */
+    int events_heard;        /* a $aws/events/ filter was subscribed to */
 };
 
 extern struct pl_state pl;
@@ -151,8 +164,16 @@ int pl_authenticate(struct mosquitto *client, struct pl_conn **out);
  */
 int pl_refresh(struct pl_conn *c);
 
-/* Lifecycle and registration events (events.c). */
-void pl_session_id(uint8_t out[16]); /* a new sessionIdentifier */
+/*
+ * Lifecycle and registration events (events.c). With plugin_opt_events
+ * subscribed, none is built until some client has been allowed a
+ * subscription to a $aws/events/ filter: without persistence every
+ * subscription arrives through the plugin, so until then no session can
+ * receive one.
+ */
+void pl_events_heard(const char *client_id,
+                     const char *filter); /* an allowed subscription */
+void pl_session_id(uint8_t out[16]);      /* a new sessionIdentifier */
 void pl_event_connected(const struct pl_conn *c, const char *client_id);
 void pl_event_disconnected(const struct pl_conn *c, const char *client_id);
 void pl_event_subscription(const struct pl_conn *c, const char *client_id,
@@ -167,8 +188,10 @@ void pl_event_registered(const struct tc_reg_cert *cert);
 void pl_follow(int force);
 
 /* The compiled set cache (cache.c). */
-struct pl_set *pl_set_get(const char *cert_id, const char *cid, const char *ip);
-struct pl_set *pl_set_put(const char *cert_id, const char *cid, const char *ip,
+struct pl_set *pl_set_get(const uint8_t fp[PL_FP_LEN], const char *cid,
+                          const char *ip);
+struct pl_set *pl_set_put(const uint8_t fp[PL_FP_LEN], const char *cert_id,
+                          const char *cid, const char *ip,
                           struct tc_policy_set *set, size_t set_bytes);
 void pl_set_release(struct pl_set *ps);
 void pl_set_invalidate(const char *cert_id, const char *cid, int all);
