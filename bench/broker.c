@@ -18,7 +18,8 @@
  *                     [--cost] [--plugin SO] [--dynsec SO]
  *
  * --cost counts instructions per connection and per message under
- * valgrind instead of timing (slow, but the same on any machine).
+ * valgrind instead of timing (slow, but the same on any machine), in all
+ * and inside each plugin's own callbacks.
  */
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -169,11 +169,10 @@ int pl_refresh(struct pl_conn *c);
  * subscribed, none is built until some client has been allowed a
  * subscription to a $aws/events/ filter: without persistence every
  * subscription arrives through the plugin, so until then no session can
- * receive one.
+ * receive one. pl_events_heard is told of every allowed subscription.
  */
-void pl_events_heard(const char *client_id,
-                     const char *filter); /* an allowed subscription */
-void pl_session_id(uint8_t out[16]);      /* a new sessionIdentifier */
+void pl_events_heard(const char *client_id, const char *filter);
+void pl_session_id(uint8_t out[16]); /* a new sessionIdentifier */
 void pl_event_connected(const struct pl_conn *c, const char *client_id);
 void pl_event_disconnected(const struct pl_conn *c, const char *client_id);
 void pl_event_subscription(const struct pl_conn *c, const char *client_id,

@@ -261,26 +261,28 @@ def device_files(name, dev):
 
 # ---- MQTT ---------------------------------------------------------------
 
-def tls_args(files):
-    return ["-h", "127.0.0.1", "-p", str(core.mqtt_port), "--cafile",
+def tls_args(files, port=None):
+    return ["-h", "127.0.0.1", "-p", str(port or core.mqtt_port), "--cafile",
             core.ca_file, "--cert", files[0], "--key", files[1]]
 
 
-def pub(files, client_id, topic, msg="hello", extra=(), timeout=10):
-    """mosquitto_pub once; returns (exit code, output)."""
-    r = subprocess.run(["mosquitto_pub"] + tls_args(files) +
+def pub(files, client_id, topic, msg="hello", extra=(), timeout=10,
+        port=None):
+    """mosquitto_pub once (to the core's broker unless port says);
+    returns (exit code, output)."""
+    r = subprocess.run(["mosquitto_pub"] + tls_args(files, port) +
                        ["-i", client_id, "-t", topic, "-m", msg, "-q", "1",
                         "-d"] + list(extra), capture_output=True, text=True,
                        timeout=timeout)
     return r.returncode, r.stdout + r.stderr
 
 
-def sub_start(files, client_id, topic, count=None, extra=()):
+def sub_start(files, client_id, topic, count=None, extra=(), port=None):
     """A mosquitto_sub in the background, output to a file."""
     out = os.path.join(core.dir, "sub-%s-%d.out" % (client_id,
                                                     time.monotonic_ns()))
-    args = ["stdbuf", "-oL", "mosquitto_sub"] + tls_args(files) + ["-i", client_id, "-t",
-                                                  topic, "-v", "-d"]
+    args = ["stdbuf", "-oL", "mosquitto_sub"] + tls_args(files, port) + [
+        "-i", client_id, "-t", topic, "-v", "-d"]
     if count:
         args += ["-C", str(count)]
     f = open(out, "w")

@@ -8,10 +8,12 @@
 # - a second certificate with the same subject, client ID and address as
 #   a device decided from memory is judged on its own (INACTIVE, then
 #   unregistered), while the device itself still connects;
+# - events keep flowing across a reload (SIGHUP);
 # - plugin_opt_events with an unknown value is named in a warning and
 #   events are then always published.
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -82,6 +84,17 @@ ok(rc == 0, "device connects again: " + out[-200:])
 ok(wait_for(lambda: event("connected", "0123E1") is not None),
    "connected event delivered")
 
+# A reload (SIGHUP) does not re-initialize the plugin: the broker keeps
+# the operator's subscription, and events keep flowing to it.
+core.broker.send_signal(signal.SIGHUP)
+time.sleep(1.0)
+before = sub_output(watch).count("$aws/events/presence/disconnected/0123E1 ")
+rc, out = pub(dev_files, "0123E1", "0123E1/up")
+ok(rc == 0, "device connects after a reload")
+ok(wait_for(lambda: sub_output(watch).count(
+    "$aws/events/presence/disconnected/0123E1 ") > before),
+   "events still published after a reload")
+
 # The device is now decided from memory. A second certificate with the
 # same subject, used with the same client ID from the same address, is
 # judged by its own registration: INACTIVE is refused...
@@ -125,23 +138,12 @@ try:
     ok(wait_for(lambda: "unknown events sometimes (always or subscribed), "
                 "using always" in open(bad_log).read(), 3.0),
        "unknown plugin_opt_events value named in a warning")
-    def mqtt(tool, files, cid, topic, *extra):
-        out = open(os.path.join(core.dir, cid + ".out"), "w")
-        p = subprocess.Popen(
-            ["stdbuf", "-oL", tool, "-h", "127.0.0.1", "-p", str(port),
-             "--cafile", core.ca_file, "--cert", files[0], "--key", files[1],
-             "-i", cid, "-t", topic] + list(extra), stdout=out,
-            stderr=subprocess.STDOUT)
-        p.out_path = out.name
-        return p
-
-    w = mqtt("mosquitto_sub", core.operator, "events-watch-2",
-             "$aws/events/presence/connected/0123E1", "-C", "1", "-W", "10",
-             "-d")
+    w = sub_start(core.operator, "events-watch-2",
+                  "$aws/events/presence/connected/0123E1", count=1,
+                  extra=("-W", "10"), port=port)
     ok(wait_subscribed(w), "operator subscribed on that broker")
-    p = mqtt("mosquitto_pub", dev_files, "0123E1", "0123E1/up", "-m", "x",
-             "-q", "1")
-    ok(p.wait(10) == 0, "that broker serves the device")
+    rc, out = pub(dev_files, "0123E1", "0123E1/up", port=port)
+    ok(rc == 0, "that broker serves the device: " + out[-200:])
     w.wait(15)
     ok('"eventType":"connected"' in sub_output(w), "and publishes its event")
     ok(HEARD not in open(bad_log).read(),
