@@ -914,13 +914,13 @@ int tc_registry_change_mark(struct tc_registry *reg, long long mark[2],
                             struct tc_detail *d);
 
 /*
- * A cheaper, coarser look for hot paths: the write-ahead log file's size,
- * modification time and inode, and this handle's own change count; one
- * stat() and no lock. Equal readings almost surely mean no commit in
- * between, but two commits within one tick of the file system's clock
- * that leave the log the same size look alike: follow it with
- * tc_registry_change_mark now and then. TC_ERR_IO (hint unusable) when
- * the log cannot be looked at.
+ * The look for hot paths: the commit counter, last frame and salt of
+ * SQLite's shared write-ahead log index, read from the memory this
+ * handle's connection already maps, and this handle's own change count.
+ * No system call and no lock: a commit by any process moves it. Equal
+ * readings mean nothing was committed in between. TC_ERR_IO (hint
+ * unusable, use tc_registry_change_mark) when the database has no shared
+ * index (not in WAL mode).
  */
 int tc_registry_change_hint(struct tc_registry *reg, long long hint[4]);
 

@@ -172,10 +172,10 @@ pl_follow(int force)
     int rc;
 
     /*
-     * Every connection looks, through the write-ahead log's file status
-     * (one stat); the tick looks five times a second through SQLite's
-     * own change count, which also sees what the coarse look can miss.
-     * The log is read only when a look saw a change.
+     * Every connection looks at the commit counter in SQLite's shared
+     * write-ahead log index (a memory read); the tick looks five times a
+     * second through SQLite's data version too. The log is read only
+     * when a look saw a change.
      */
     if (pl.reg == NULL) {
         return;

@@ -90,7 +90,6 @@ struct pl_conn {
 struct pl_state {
     mosquitto_plugin_id_t *id;
     struct tc_registry *reg;
-    char registry_path[1024];
     int log_level;               /* enum tc_log_level values */
     struct pl_conn **buckets;    /* by client pointer */
     struct pl_conn **id_buckets; /* by client ID hash; same size */
@@ -102,12 +101,13 @@ struct pl_state {
     size_t nsets;
     size_t logged_conns; /* state last logged (see follow.c) */
     double next_state_log;
-    double next_follow;      /* monotonic time of the tick's next look */
-    long long mark[2];       /* registry change mark of the last full read */
-    long long hint[4];       /* and its cheap change hint */
-    EVP_MD *sha1;            /* fetched once: fingerprints (auth.c) */
-    int events_on_subscribe; /* plugin_opt_events subscribed */
-    int events_heard;        /* a $aws/events/ filter was subscribed to */
+    double next_follow;       /* monotonic time of the tick's next look */
+    long long mark[2];        /* registry change mark of the last full read */
+    long long hint[4];        /* and its cheap change hint */
+    EVP_MD *sha1;             /* fetched once: fingerprints (auth.c) */
+    int events_on_subscribe;  /* plugin_opt_events subscribed */
+    int events_heard;         /* a $aws/events/ filter was subscribed to */
+    char registry_path[1024]; /* last: the fields above share cache lines */
 };
 
 extern struct pl_state pl;

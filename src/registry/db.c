@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -981,23 +980,73 @@ tc_registry_events_max_seq(struct tc_registry *reg, long long *out,
     return reg_tx(reg, 0, read_max_seq, out, d);
 }
 
+/*
+ * SQLite's wal-index, the shared memory every connection to a database in
+ * WAL mode maps: its header (the first of two 48-byte copies; SQLite's
+ * documented file format, fixed because every SQLite version that opens
+ * the file shares it) holds a counter each commit moves, then the last
+ * valid frame and the log's salt. Writers fill the second copy first, so
+ * a new counter in the first means a finished commit.
+ */
+#define WALIDX_REGION 32768 /* the size SQLite maps the index in */
+#define WALIDX_VERSION 3007000u
+#define WALIDX_CHANGE 2 /* header words: iChange */
+#define WALIDX_INIT 12  /* isInit: a byte */
+#define WALIDX_FRAME 4  /* mxFrame */
+#define WALIDX_SALT 8   /* aSalt[0] */
+
+/* Our connection's own mapping of the index, found once; NULL when the
+ * database is not in WAL mode or its VFS shares no memory. */
+static const volatile uint32_t *
+wal_index(struct tc_registry *reg)
+{
+    sqlite3_file *f = NULL;
+    sqlite3_stmt *st = NULL;
+    void volatile *p = NULL;
+    const unsigned char *mode = NULL;
+    int row = 0;
+
+    if (reg->walidx_looked) {
+        return reg->walidx;
+    }
+    reg->walidx_looked = 1;
+    if (reg_prepare(reg, &st, "PRAGMA journal_mode", NULL) == TC_OK &&
+        reg_step(reg, st, &row, "journal_mode", NULL) == TC_OK && row) {
+        mode = sqlite3_column_text(st, 0);
+    }
+    if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+        reg_finalize(reg, st);
+        return NULL;
+    }
+    reg_finalize(reg, st);
+    /* Opening ran transactions, so SQLite has mapped the region: this
+     * asks for the same one and never grows the file. */
+    if (sqlite3_file_control(reg->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) !=
+            SQLITE_OK ||
+        f == NULL || f->pMethods == NULL || f->pMethods->iVersion < 2 ||
+        f->pMethods->xShmMap == NULL ||
+        f->pMethods->xShmMap(f, 0, WALIDX_REGION, 0, &p) != SQLITE_OK ||
+        p == NULL) {
+        return NULL;
+    }
+    reg->walidx = (const volatile uint32_t *)p;
+    return reg->walidx;
+}
+
 int
 tc_registry_change_hint(struct tc_registry *reg, long long hint[4])
 {
-    const char *db = sqlite3_db_filename(reg->db, "main");
-    const char *wal =
-        db != NULL && db[0] != '\0' ? sqlite3_filename_wal(db) : NULL;
-    struct stat st;
+    const volatile uint32_t *h = wal_index(reg);
 
-    /* Every commit writes the write-ahead log. */
     hint[3] = (long long)sqlite3_total_changes64(reg->db);
-    if (wal == NULL || stat(wal, &st) != 0) {
+    if (h == NULL || h[0] != WALIDX_VERSION ||
+        ((const volatile uint8_t *)h)[WALIDX_INIT] == 0) {
         hint[0] = hint[1] = hint[2] = -1;
         return TC_ERR_IO;
     }
-    hint[0] = (long long)st.st_size;
-    hint[1] = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-    hint[2] = (long long)st.st_ino;
+    hint[0] = h[WALIDX_CHANGE];
+    hint[1] = h[WALIDX_FRAME];
+    hint[2] = h[WALIDX_SALT];
     return TC_OK;
 }
 

@@ -9,6 +9,8 @@
 #ifndef THINGCORE_REGPRIV_H
 #define THINGCORE_REGPRIV_H
 
+#include <stdint.h>
+
 #include <sqlite3.h>
 
 #include <openssl/x509.h>
@@ -34,6 +36,8 @@ struct tc_registry {
     char conflict_id[TC_REG_ARN_MAX];
     char conflict_arn[TC_REG_ARN_MAX];
     int busy; /* the last failure was SQLITE_BUSY: worth a retry */
+    const volatile uint32_t *walidx; /* SQLite's shared WAL index */
+    int walidx_looked;
 };
 
 /* Turn an SQLite result code into ours, with what was being done. */

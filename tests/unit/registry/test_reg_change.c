@@ -2,7 +2,8 @@
 /*
  * The change mark and the change hint: equal readings while nothing is
  * written, different ones after a commit by another handle (another
- * process, for the broker) or by the same handle.
+ * process, for the broker) or by the same handle. The hint comes from
+ * SQLite's shared WAL index, so it needs a database in WAL mode.
  */
 #include <string.h>
 
@@ -72,5 +73,20 @@ TC_TEST(registry_change_mark_and_hint)
     CHECK_EQ_INT(moved(&before, &after), 0);
 
     tc_registry_close(other);
+    tc_registry_close(reg);
+}
+
+/* A database without a shared write-ahead log index gives no hint; the
+ * mark still works. */
+TC_TEST(registry_change_hint_needs_wal)
+{
+    struct tc_registry *reg = NULL;
+    struct tc_detail d;
+    struct reading r;
+
+    CHECK_EQ_INT(tc_registry_open(":memory:", &reg, &d), TC_OK);
+    CHECK_EQ_INT(tc_registry_change_hint(reg, r.hint), TC_ERR_IO);
+    CHECK(r.hint[0] == -1 && r.hint[1] == -1 && r.hint[2] == -1);
+    CHECK_EQ_INT(tc_registry_change_mark(reg, r.mark, NULL), TC_OK);
     tc_registry_close(reg);
 }
