@@ -3,8 +3,11 @@
  * Benchmark of the data plane, all in one run with the same TLS settings
  * and the same load client: (a) plain mosquitto with require_certificate
  * and no plugin, (b) mosquitto with its dynamic-security plugin and an
- * ACL equivalent to Kit_Policy, (c) mosquitto with thingcore's plugin and
- * Kit_Policy from a real registry. For each: mutual-TLS connections per
+ * ACL equivalent to Kit_Policy, each device logging in as its own client
+ * with its client ID bound (Kit_Policy's iot:Connect), (c) mosquitto with
+ * thingcore's plugin and Kit_Policy from a real registry, and (d) dynamic
+ * security with the certificate's CN as username, which checks nothing at
+ * connect (any client ID passes). For each: mutual-TLS connections per
  * second (full handshakes, CONNECT, CONNACK, DISCONNECT), QoS 0 messages
  * per second through one subscriber, and resident memory per connected
  * device. Prints the figures and the ratios; asserts nothing.
@@ -40,6 +43,8 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -54,12 +59,29 @@
 #define MAX_TRIALS 99
 #define COST_CONNS 200 /* connections counted per broker with --cost */
 #define MAX_CONN_THREADS 64
+/* Dynamic security's password hashing: PBKDF2-SHA512 with the iteration
+ * count and salt length its own tools use. */
+#define DYNSEC_ITERATIONS 101
+#define DYNSEC_SALT 12
 
 struct device {
-    char id[32]; /* client ID and thing name */
+    char id[32];   /* client ID and thing name */
+    char user[40]; /* certificate CN: the username where (b) and (d) need one */
+    char pass[40]; /* (b)'s password */
     X509 *cert;
     EVP_PKEY *key;
 };
+
+enum mode {
+    MODE_PLAIN = 0,
+    MODE_DYNSEC,
+    MODE_THINGCORE,
+    MODE_DYNSEC_CN,
+    NMODES
+};
+static const char *const mode_name[NMODES] = {
+    "(a) plain mosquitto", "(b) dynamic-security", "(c) thingcore plugin",
+    "(d) dynsec, CN only"};
 
 static struct {
     char dir[256];
@@ -76,7 +98,8 @@ static struct {
     struct device dev[MAX_DEVICES];
     struct device sub; /* the subscriber: a monitoring application */
     SSL_CTX *ctx;
-    int port;
+    int port;       /* the broker the client talks to */
+    enum mode mode; /* and its kind: (b) wants a login */
 } B;
 
 /* ------------------------------------------------------------------ */
@@ -174,9 +197,9 @@ put_str(uint8_t *p, const char *s)
     return n + 2;
 }
 
-/* TLS handshake with d's certificate, CONNECT, CONNACK accepted. */
+/* TLS handshake with d's certificate, CONNECT as cid, CONNACK accepted. */
 static int
-mqtt_open(struct conn *c, const struct device *d)
+mqtt_open_as(struct conn *c, const struct device *d, const char *cid)
 {
     uint8_t pkt[512];
     uint8_t body[8];
@@ -200,11 +223,16 @@ mqtt_open(struct conn *c, const struct device *d)
         goto fail;
     }
     v += put_str(var, "MQTT");
-    var[v++] = 4;    /* protocol level 3.1.1 */
-    var[v++] = 0x02; /* clean session */
+    var[v++] = 4; /* protocol level 3.1.1 */
+    /* clean session; (b) adds username and password */
+    var[v++] = B.mode == MODE_DYNSEC ? 0xc2 : 0x02;
     var[v++] = 0;
     var[v++] = 60; /* keepalive */
-    v += put_str(var + v, d->id);
+    v += put_str(var + v, cid);
+    if (B.mode == MODE_DYNSEC) {
+        v += put_str(var + v, d->user);
+        v += put_str(var + v, d->pass);
+    }
     pkt[n++] = 0x10;
     n += put_len(pkt + n, v);
     memcpy(pkt + n, var, v);
@@ -223,6 +251,13 @@ fail:
     c->ssl = NULL;
     c->fd = -1;
     return -1;
+}
+
+/* The same, as d's own client ID. */
+static int
+mqtt_open(struct conn *c, const struct device *d)
+{
+    return mqtt_open_as(c, d, d->id);
 }
 
 static void
@@ -391,21 +426,52 @@ fill_registry(void)
     return rc == TC_OK ? 0 : -1;
 }
 
-/* The dynamic-security configuration: one client per device (username
- * = certificate CN, as use_identity_as_username makes it) with its own
+/* A dynamic-security client entry for d: its username, with logins its
+ * password's PBKDF2 hash, salt and iteration count, and its client ID. */
+static int
+dynsec_client(FILE *f, const struct device *d, int login)
+{
+    unsigned char salt[DYNSEC_SALT];
+    unsigned char hash[64];
+    unsigned char salt64[4 * ((DYNSEC_SALT + 2) / 3) + 1];
+    unsigned char hash64[4 * ((sizeof(hash) + 2) / 3) + 1];
+
+    fprintf(f, "{\"username\":\"%s\",\"clientid\":\"%s\",", d->user, d->id);
+    if (login) {
+        if (RAND_bytes(salt, sizeof(salt)) != 1 ||
+            PKCS5_PBKDF2_HMAC(d->pass, (int)strlen(d->pass), salt,
+                              (int)sizeof(salt), DYNSEC_ITERATIONS,
+                              EVP_sha512(), (int)sizeof(hash), hash) != 1) {
+            return -1;
+        }
+        EVP_EncodeBlock(salt64, salt, (int)sizeof(salt));
+        EVP_EncodeBlock(hash64, hash, (int)sizeof(hash));
+        fprintf(f, "\"password\":\"%s\",\"salt\":\"%s\",\"iterations\":%d,",
+                hash64, salt64, DYNSEC_ITERATIONS);
+    }
+    fprintf(f, "\"roles\":[{\"rolename\":\"%s\"}]}", d->user);
+    return 0;
+}
+
+/*
+ * A dynamic-security configuration: one client per device with its own
  * role allowing its own topic tree, as Kit_Policy does (dynamic security
  * in 2.0 substitutes %c in subscribe patterns only, so each device gets
- * literal topics) and its client ID fixed to its thing name, as
- * Kit_Policy's iot:Connect does, and the subscriber with a monitoring
- * role. */
+ * literal topics), and the subscriber with a monitoring role. Each client
+ * names the client ID its thing has, but dynamic security holds a client
+ * to it only when it logs in: with login (b), every client has a password
+ * and sends it; without (d), mosquitto takes the certificate's CN as the
+ * username and never asks the plugin at connect.
+ */
 static int
-write_dynsec(void)
+write_dynsec(const char *name, int login)
 {
     char path[512];
     FILE *f;
+    int rc;
     int i;
 
-    snprintf(path, sizeof(path), "%s/dynsec.json", B.dir);
+    snprintf(path, sizeof(path), "%s/%s", B.dir, name);
     f = fopen(path, "w");
     if (f == NULL) {
         return -1;
@@ -413,40 +479,35 @@ write_dynsec(void)
     fprintf(f, "{\"defaultACLAccess\":{\"publishClientSend\":false,"
                "\"publishClientReceive\":false,\"subscribe\":false,"
                "\"unsubscribe\":true},\"clients\":[");
-    fprintf(f, "{\"username\":\"monitor\",\"roles\":[{\"rolename\":"
-               "\"monitor\"}]}");
-    for (i = 0; i < B.ndev; i++) {
-        fprintf(f,
-                ",{\"username\":\"sn%s\",\"clientid\":\"%s\","
-                "\"roles\":[{\"rolename\":\"d%s\"}]}",
-                B.dev[i].id, B.dev[i].id, B.dev[i].id);
+    rc = dynsec_client(f, &B.sub, login);
+    for (i = 0; rc == 0 && i < B.ndev; i++) {
+        fputc(',', f);
+        rc = dynsec_client(f, &B.dev[i], login);
     }
     fprintf(f, "],\"groups\":[],\"roles\":[");
     for (i = 0; i < B.ndev; i++) {
         const char *id = B.dev[i].id;
 
         fprintf(f,
-                "{\"rolename\":\"d%s\",\"acls\":["
+                "{\"rolename\":\"%s\",\"acls\":["
                 "{\"acltype\":\"publishClientSend\",\"topic\":\"%s/#\","
                 "\"allow\":true},"
                 "{\"acltype\":\"publishClientReceive\",\"topic\":\"%s/#\","
                 "\"allow\":true},"
                 "{\"acltype\":\"subscribePattern\",\"topic\":\"%s/#\","
                 "\"allow\":true}]},",
-                id, id, id, id);
+                B.dev[i].user, id, id, id);
     }
     fprintf(f, "{\"rolename\":\"monitor\",\"acls\":["
                "{\"acltype\":\"publishClientReceive\",\"topic\":\"#\","
                "\"allow\":true},"
                "{\"acltype\":\"subscribePattern\",\"topic\":\"#\","
                "\"allow\":true}]}]}\n");
-    fclose(f);
-    return 0;
+    if (fclose(f) != 0) {
+        rc = -1;
+    }
+    return rc;
 }
-
-enum mode { MODE_PLAIN = 0, MODE_DYNSEC, MODE_THINGCORE };
-static const char *const mode_name[] = {
-    "(a) plain mosquitto", "(b) dynamic-security", "(c) thingcore plugin"};
 
 static int
 write_conf(enum mode m, const char *path)
@@ -469,12 +530,13 @@ write_conf(enum mode m, const char *path)
             geteuid() == 0 ? "user root\n" : "", B.dir, (int)m);
     if (m == MODE_PLAIN) {
         fprintf(f, "allow_anonymous true\n");
-    } else if (m == MODE_DYNSEC) {
+    } else if (m == MODE_DYNSEC || m == MODE_DYNSEC_CN) {
         fprintf(f,
                 "allow_anonymous false\n"
                 "plugin %s\n"
-                "plugin_opt_config_file %s/dynsec.json\n",
-                B.dynsec, B.dir);
+                "plugin_opt_config_file %s/%s\n",
+                B.dynsec, B.dir,
+                m == MODE_DYNSEC ? "dynsec.json" : "dynsec-cn.json");
     } else {
         fprintf(f,
                 "allow_anonymous false\n"
@@ -493,7 +555,8 @@ write_conf(enum mode m, const char *path)
             "require_certificate true\n"
             "use_identity_as_username %s\n"
             "tls_version tlsv1.2\n",
-            B.port, B.dir, B.dir, B.dir, m == MODE_DYNSEC ? "true" : "false");
+            B.port, B.dir, B.dir, B.dir,
+            m == MODE_DYNSEC_CN ? "true" : "false");
     fclose(f);
     return 0;
 }
@@ -568,7 +631,7 @@ stop_all(const pid_t *pid)
 {
     int m;
 
-    for (m = 0; m < 3; m++) {
+    for (m = 0; m < NMODES; m++) {
         if (pid[m] > 0) {
             kill(pid[m], SIGTERM);
             waitpid(pid[m], NULL, 0);
@@ -634,6 +697,25 @@ cpu_seconds(pid_t pid)
 
 /* ------------------------------------------------------------------ */
 /* Measurements */
+
+/* Whether the broker refuses a device connecting under another device's
+ * client ID (what Kit_Policy's iot:Connect forbids). */
+static int
+binds_client_id(void)
+{
+    struct conn c;
+
+    if (mqtt_open_as(&c, &B.dev[0], B.dev[1].id) == 0) {
+        mqtt_close(&c);
+        return 0;
+    }
+    /* and still admits the device under its own */
+    if (mqtt_open(&c, &B.dev[0]) != 0) {
+        return 0;
+    }
+    mqtt_close(&c);
+    return 1;
+}
 
 struct conn_job {
     int first;
@@ -966,7 +1048,7 @@ plugin_own(enum mode m, const char *profile)
                                          "dynsec_control_callback", NULL};
     static const char *const ours[] = {"on_basic_auth", "on_acl_check",
                                        "on_disconnect", "on_tick", NULL};
-    const char *const *names = m == MODE_DYNSEC ? dynsec : ours;
+    const char *const *names = m == MODE_THINGCORE ? ours : dynsec;
     static char ids[1 << 20];
     char line[1024];
     int in_callback = 0; /* the calling function is a callback itself */
@@ -1008,7 +1090,7 @@ cost_run(enum mode m, int conns, long msgs, double *ir, double *own)
     char wrap[1400];
     char line[256];
     struct conn c;
-    pid_t pid[3] = {-1, -1, -1};
+    pid_t pid[NMODES] = {-1, -1, -1, -1};
     int warm = B.ndev < COST_CONNS ? B.ndev : COST_CONNS;
     long got = 0;
     FILE *f;
@@ -1023,6 +1105,7 @@ cost_run(enum mode m, int conns, long msgs, double *ir, double *own)
              "--dump-instr=no",
              out);
     B.port = free_port();
+    B.mode = m;
     if (write_conf(m, conf) != 0 || (pid[m] = start_broker(conf, wrap)) < 0) {
         return -1;
     }
@@ -1060,12 +1143,12 @@ cost(void)
 {
     static const int conns = COST_CONNS;
     static const long msgs = 4000;
-    double base[3];
-    double pc[3];
-    double pm[3];
-    double own_base[3];
-    double own_pc[3];
-    double own_pm[3];
+    double base[NMODES];
+    double pc[NMODES];
+    double pm[NMODES];
+    double own_base[NMODES];
+    double own_pc[NMODES];
+    double own_pm[NMODES];
     int m;
 
     if (system("valgrind --version >/dev/null 2>&1") != 0) {
@@ -1077,7 +1160,7 @@ cost(void)
            "messages):\n",
            B.ndev, conns, msgs);
     fflush(stdout);
-    for (m = MODE_PLAIN; m <= MODE_THINGCORE; m++) {
+    for (m = MODE_PLAIN; m < NMODES; m++) {
         double with_conns;
         double with_msgs;
         double own_conns;
@@ -1099,13 +1182,17 @@ cost(void)
         fflush(stdout);
     }
     printf("\nratios of cost (lower is faster; (a) = 1):\n");
-    printf("  per connection: (b) %.4f  (c) %.4f   (c)/(b) %.4f\n",
-           pc[1] / pc[0], pc[2] / pc[0], pc[2] / pc[1]);
-    printf("  per message:    (b) %.4f  (c) %.4f   (c)/(b) %.4f\n",
-           pm[1] / pm[0], pm[2] / pm[0], pm[2] / pm[1]);
+    printf("  per connection: (b) %.4f  (c) %.4f  (d) %.4f   (c)/(b) %.4f  "
+           "(c)/(d) %.4f\n",
+           pc[1] / pc[0], pc[2] / pc[0], pc[3] / pc[0], pc[2] / pc[1],
+           pc[2] / pc[3]);
+    printf("  per message:    (b) %.4f  (c) %.4f  (d) %.4f   (c)/(b) %.4f  "
+           "(c)/(d) %.4f\n",
+           pm[1] / pm[0], pm[2] / pm[0], pm[3] / pm[0], pm[2] / pm[1],
+           pm[2] / pm[3]);
     printf("\ninstructions inside the plugin's own callbacks (the part of "
            "the above that\ndoes not move between runs):\n");
-    for (m = MODE_DYNSEC; m <= MODE_THINGCORE; m++) {
+    for (m = MODE_DYNSEC; m < NMODES; m++) {
         printf("  %-22s %10.0f per connection %8.0f per message\n",
                mode_name[m], own_pc[m], own_pm[m]);
     }
@@ -1161,12 +1248,13 @@ main(int argc, char **argv)
 {
     struct device ca;
     struct device server;
-    static struct sample S[3][2][MAX_TRIALS]; /* [broker][conn, msg] */
-    pid_t pid[3] = {-1, -1, -1};
-    int port[3];
+    static struct sample S[NMODES][2][MAX_TRIALS]; /* [broker][conn, msg] */
+    pid_t pid[NMODES] = {-1, -1, -1, -1};
+    int port[NMODES];
     int k;
-    double mem[3] = {0};
-    double mem1[3] = {0};
+    double mem[NMODES] = {0};
+    double mem1[NMODES] = {0};
+    int bound[NMODES] = {0};
     long state = -1;
     char conf[600];
     char cmd[600];
@@ -1175,10 +1263,10 @@ main(int argc, char **argv)
     int i;
 
     B.ndev = 500;
-    B.rounds = 30;
+    B.rounds = 32; /* every broker in every position of the rotation */
     B.threads = 4;
     B.seconds = 0.3;
-    B.messages = 20000;
+    B.messages = 50000;
     snprintf(B.dynsec, sizeof(B.dynsec), "%s", DYNSEC);
     default_plugin(argv[0]);
     for (i = 1; i < argc; i += 2) {
@@ -1256,19 +1344,30 @@ main(int argc, char **argv)
         return 1;
     }
     snprintf(B.sub.id, sizeof(B.sub.id), "monitor");
-    for (i = 0; i < B.ndev; i++) {
-        char cn[40];
+    snprintf(B.sub.user, sizeof(B.sub.user), "monitor");
+    for (i = -1; i < B.ndev; i++) {
+        struct device *dv = i < 0 ? &B.sub : &B.dev[i];
+        unsigned char rnd[12];
+        int j;
 
-        snprintf(B.dev[i].id, sizeof(B.dev[i].id), "0123%014X", i);
-        snprintf(cn, sizeof(cn), "sn%s", B.dev[i].id);
-        if (issue(cn, ca.cert, ca.key, 0, &B.dev[i]) != 0) {
+        if (i >= 0) {
+            snprintf(dv->id, sizeof(dv->id), "0123%014X", i);
+            snprintf(dv->user, sizeof(dv->user), "sn%s", dv->id);
+            if (issue(dv->user, ca.cert, ca.key, 0, dv) != 0) {
+                return 1;
+            }
+        }
+        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
             return 1;
+        }
+        for (j = 0; j < (int)sizeof(rnd); j++) {
+            snprintf(dv->pass + 2 * j, 3, "%02x", rnd[j]);
         }
     }
     if (write_pem("ca.pem", ca.cert, NULL) ||
         write_pem("server.pem", server.cert, NULL) ||
         write_pem("server.key", NULL, server.key) || fill_registry() ||
-        write_dynsec()) {
+        write_dynsec("dynsec.json", 1) || write_dynsec("dynsec-cn.json", 0)) {
         fprintf(stderr, "bench: setup failed\n");
         return 1;
     }
@@ -1291,17 +1390,18 @@ main(int argc, char **argv)
         return rc;
     }
 
-    /* The three brokers run side by side, all on the broker's CPU; only
+    /* The four brokers run side by side, all on the broker's CPU; only
      * the one being measured has work. Memory is measured first, which
      * also connects every device once: (c) compiles each device's
      * policies on its first connection, as a running core has. (c)
      * reports its own memory at info level, so it is measured on a broker
      * of its own; the one timed runs with the plugin's defaults, as
      * `thingcore up` does, and every device connects to it once first. */
-    for (m = MODE_PLAIN; m <= MODE_THINGCORE; m++) {
+    for (m = MODE_PLAIN; m < NMODES; m++) {
         long held = 0;
 
         B.port = port[m] = free_port();
+        B.mode = m;
         B.plugin_info = m == MODE_THINGCORE;
         snprintf(conf, sizeof(conf), "%s/mosquitto-%d.conf", B.dir, m);
         if (write_conf(m, conf) != 0 ||
@@ -1312,18 +1412,20 @@ main(int argc, char **argv)
         }
         mem[m] = mem_per_device(pid[m], &held, &mem1[m],
                                 m == MODE_THINGCORE ? &state : NULL);
+        bound[m] = binds_client_id();
         printf("%-22s %6.0f B/device resident (first pass %.0f, %ld "
                "held)\n",
                mode_name[m], mem[m], mem1[m], held);
         fflush(stdout);
     }
     {
-        pid_t info[3] = {-1, -1, pid[MODE_THINGCORE]};
+        pid_t info[NMODES] = {-1, -1, pid[MODE_THINGCORE], -1};
         struct conn c;
 
         stop_all(info);
         B.plugin_info = 0;
         B.port = port[MODE_THINGCORE] = free_port();
+        B.mode = MODE_THINGCORE;
         snprintf(conf, sizeof(conf), "%s/mosquitto-timed.conf", B.dir);
         if (write_conf(MODE_THINGCORE, conf) != 0 ||
             (pid[MODE_THINGCORE] =
@@ -1341,11 +1443,17 @@ main(int argc, char **argv)
         }
     }
 
+    printf("a device under another device's client ID:");
+    for (m = 0; m < NMODES; m++) {
+        printf(" (%c) %s", 'a' + m, bound[m] ? "refused" : "ADMITTED");
+    }
+    printf("\n");
+
     /*
-     * Trials: each measures the three brokers one after the other, in an
+     * Trials: each measures the four brokers one after the other, in an
      * order that rotates. On a shared virtual machine the same broker's
      * rate swings by a quarter from one second to the next; short trials
-     * interleaved many times expose the three to the same swings, and
+     * interleaved many times expose the four to the same swings, and
      * the figures pool every trial: the rate is all operations over all
      * their time, and the spread is the middle half of the per-trial
      * ratios.
@@ -1353,17 +1461,18 @@ main(int argc, char **argv)
     printf("\n%d trials of %.2f s of connections and %ld messages each\n",
            B.rounds, B.seconds, B.messages);
     for (r = 0; r < B.rounds; r++) {
-        for (i = 0; i < 6; i++) {
+        for (i = 0; i < 2 * NMODES; i++) {
             struct sample *x;
             long failed = 0;
             long got = 0;
             double b0;
             double t0;
 
-            m = (r + i) % 3;
-            k = i < 3 ? 0 : 1;
+            m = (r + i) % NMODES;
+            k = i < NMODES ? 0 : 1;
             x = &S[m][k][r];
             B.port = port[m];
+            B.mode = m;
             b0 = cpu_seconds(pid[m]);
             t0 = tc_monotonic();
             if (k == 0) {
@@ -1384,11 +1493,11 @@ main(int argc, char **argv)
         }
         if (B.verbose) {
             printf("trial %2d  conn/s", r + 1);
-            for (m = 0; m < 3; m++) {
+            for (m = 0; m < NMODES; m++) {
                 printf(" %c %6.1f", 'a' + m, S[m][0][r].ops / S[m][0][r].wall);
             }
             printf("   msg/s");
-            for (m = 0; m < 3; m++) {
+            for (m = 0; m < NMODES; m++) {
                 printf(" %c %6.0f", 'a' + m, S[m][1][r].ops / S[m][1][r].wall);
             }
             printf("\n");
@@ -1401,33 +1510,49 @@ main(int argc, char **argv)
 
     printf("\n\nall trials pooled: per second, and per second of the "
            "broker's own CPU:\n");
-    for (m = 0; m < 3; m++) {
+    for (m = 0; m < NMODES; m++) {
         printf("  %-22s %7.1f connections/s (%7.1f) %8.0f msg/s (%8.0f)\n",
                mode_name[m], pooled(S[m][0], 0), pooled(S[m][0], 1),
                pooled(S[m][1], 0), pooled(S[m][1], 1));
     }
     printf("\nratios, pooled [middle half of the per-trial ratios]:\n");
     for (k = 0; k < 2; k++) {
-        static const int pair[3][2] = {{1, 0}, {2, 0}, {2, 1}};
-        static const char *const name[3] = {"(b)/(a)", "(c)/(a)", "(c)/(b)"};
-        int q;
+        /* numerator, denominator, name, target per connections and
+         * messages ("" when the pair has none) */
+        static const struct {
+            int num;
+            int den;
+            const char *name;
+            const char *target[2];
+        } pair[] = {
+            {MODE_DYNSEC, MODE_PLAIN, "(b)/(a)", {"", ""}},
+            {MODE_THINGCORE,
+             MODE_PLAIN,
+             "(c)/(a)",
+             {"   target >= 0.95", "   target >= 0.90"}},
+            {MODE_THINGCORE,
+             MODE_DYNSEC,
+             "(c)/(b)",
+             {"   target > 1", "   target > 1"}},
+            {MODE_DYNSEC_CN, MODE_PLAIN, "(d)/(a)", {"", ""}},
+            {MODE_THINGCORE,
+             MODE_DYNSEC_CN,
+             "(c)/(d)",
+             {"   (d) checks nothing at connect", ""}},
+        };
+        size_t q;
 
         printf("  %s\n", k == 0 ? "connections/s:" : "messages/s:");
-        for (q = 0; q < 3; q++) {
+        for (q = 0; q < sizeof(pair) / sizeof(pair[0]); q++) {
+            const struct sample *num = S[pair[q].num][k];
+            const struct sample *den = S[pair[q].den][k];
             double lo;
             double hi;
-            double w =
-                pooled(S[pair[q][0]][k], 0) / pooled(S[pair[q][1]][k], 0);
-            double c =
-                pooled(S[pair[q][0]][k], 1) / pooled(S[pair[q][1]][k], 1);
 
-            spread(S[pair[q][0]][k], S[pair[q][1]][k], &lo, &hi);
+            spread(num, den, &lo, &hi);
             printf("    %s %.3f [%.3f-%.3f], per broker CPU-second %.3f%s\n",
-                   name[q], w, lo, hi, c,
-                   q == 0 ? ""
-                   : q == 1
-                       ? (k == 0 ? "   target >= 0.95" : "   target >= 0.90")
-                       : "   target > 1");
+                   pair[q].name, pooled(num, 0) / pooled(den, 0), lo, hi,
+                   pooled(num, 1) / pooled(den, 1), pair[q].target[k]);
         }
     }
     printf("  thingcore plugin memory per connected device: %ld bytes "
