@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "../test.h"
 #include "regtest.h"
 
@@ -71,6 +73,26 @@ TC_TEST(registry_change_mark_and_hint)
     tc_reg_cert_clear(&cert);
     CHECK(look(reg, &after));
     CHECK_EQ_INT(moved(&before, &after), 0);
+
+    /* A writer that checkpoints the log away and starts it over (same
+     * size, frame count back at the start) is still seen. */
+    {
+        sqlite3 *raw = NULL;
+
+        CHECK_EQ_INT(sqlite3_open(path, &raw), SQLITE_OK);
+        CHECK_EQ_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
+        CHECK(look(reg, &before));
+        CHECK_EQ_INT(sqlite3_exec(raw,
+                                  "INSERT INTO meta (key, value) "
+                                  "VALUES ('restarted', '1')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+        CHECK(look(reg, &after));
+        CHECK(memcmp(before.hint, after.hint, sizeof(before.hint)) != 0);
+        sqlite3_close(raw);
+    }
 
     tc_registry_close(other);
     tc_registry_close(reg);
