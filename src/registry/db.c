@@ -1003,8 +1003,9 @@ wal_index(struct tc_registry *reg)
     sqlite3_file *f = NULL;
     sqlite3_stmt *st = NULL;
     void volatile *p = NULL;
-    const unsigned char *mode = NULL;
+    const unsigned char *mode;
     int row = 0;
+    int wal = 0;
 
     if (reg->walidx_looked) {
         return reg->walidx;
@@ -1013,12 +1014,12 @@ wal_index(struct tc_registry *reg)
     if (reg_prepare(reg, &st, "PRAGMA journal_mode", NULL) == TC_OK &&
         reg_step(reg, st, &row, "journal_mode", NULL) == TC_OK && row) {
         mode = sqlite3_column_text(st, 0);
-    }
-    if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
-        reg_finalize(reg, st);
-        return NULL;
+        wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;
     }
     reg_finalize(reg, st);
+    if (!wal) {
+        return NULL;
+    }
     /* Opening ran transactions, so SQLite has mapped the region: this
      * asks for the same one and never grows the file. */
     if (sqlite3_file_control(reg->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) !=
