@@ -83,6 +83,32 @@ static const char *const mode_name[NMODES] = {
     "(a) plain mosquitto", "(b) dynamic-security", "(c) thingcore plugin",
     "(d) dynsec, CN only"};
 
+/* The ratios printed, timed and counted: numerator, denominator, name,
+ * and what to print beside the timed ratio for connections and for
+ * messages ("" for nothing). */
+static const struct {
+    enum mode num;
+    enum mode den;
+    const char *name;
+    const char *target[2];
+} ratio[] = {
+    {MODE_DYNSEC, MODE_PLAIN, "(b)/(a)", {"", ""}},
+    {MODE_THINGCORE,
+     MODE_PLAIN,
+     "(c)/(a)",
+     {"   target >= 0.95", "   target >= 0.90"}},
+    {MODE_THINGCORE,
+     MODE_DYNSEC,
+     "(c)/(b)",
+     {"   target > 1", "   target > 1"}},
+    {MODE_DYNSEC_CN, MODE_PLAIN, "(d)/(a)", {"", ""}},
+    {MODE_THINGCORE,
+     MODE_DYNSEC_CN,
+     "(c)/(d)",
+     {"   (d) checks nothing at connect", ""}},
+};
+#define NRATIOS (sizeof(ratio) / sizeof(ratio[0]))
+
 static struct {
     char dir[256];
     char plugin[1024];
@@ -433,8 +459,8 @@ dynsec_client(FILE *f, const struct device *d, int login)
 {
     unsigned char salt[DYNSEC_SALT];
     unsigned char hash[64];
-    unsigned char salt64[4 * ((DYNSEC_SALT + 2) / 3) + 1];
-    unsigned char hash64[4 * ((sizeof(hash) + 2) / 3) + 1];
+    char salt64[4 * ((DYNSEC_SALT + 2) / 3) + 1];
+    char hash64[4 * ((sizeof(hash) + 2) / 3) + 1];
 
     fprintf(f, "{\"username\":\"%s\",\"clientid\":\"%s\",", d->user, d->id);
     if (login) {
@@ -444,8 +470,8 @@ dynsec_client(FILE *f, const struct device *d, int login)
                               EVP_sha512(), (int)sizeof(hash), hash) != 1) {
             return -1;
         }
-        EVP_EncodeBlock(salt64, salt, (int)sizeof(salt));
-        EVP_EncodeBlock(hash64, hash, (int)sizeof(hash));
+        tc_base64_encode(salt, sizeof(salt), salt64, 0);
+        tc_base64_encode(hash, sizeof(hash), hash64, 0);
         fprintf(f, "\"password\":\"%s\",\"salt\":\"%s\",\"iterations\":%d,",
                 hash64, salt64, DYNSEC_ITERATIONS);
     }
@@ -1149,6 +1175,7 @@ cost(void)
     double own_base[NMODES];
     double own_pc[NMODES];
     double own_pm[NMODES];
+    int k;
     int m;
 
     if (system("valgrind --version >/dev/null 2>&1") != 0) {
@@ -1181,15 +1208,18 @@ cost(void)
                mode_name[m], pc[m], pm[m]);
         fflush(stdout);
     }
-    printf("\nratios of cost (lower is faster; (a) = 1):\n");
-    printf("  per connection: (b) %.4f  (c) %.4f  (d) %.4f   (c)/(b) %.4f  "
-           "(c)/(d) %.4f\n",
-           pc[1] / pc[0], pc[2] / pc[0], pc[3] / pc[0], pc[2] / pc[1],
-           pc[2] / pc[3]);
-    printf("  per message:    (b) %.4f  (c) %.4f  (d) %.4f   (c)/(b) %.4f  "
-           "(c)/(d) %.4f\n",
-           pm[1] / pm[0], pm[2] / pm[0], pm[3] / pm[0], pm[2] / pm[1],
-           pm[2] / pm[3]);
+    printf("\nratios of cost (lower is faster):\n");
+    for (k = 0; k < 2; k++) {
+        const double *v = k == 0 ? pc : pm;
+        size_t q;
+
+        printf("  %s", k == 0 ? "per connection:" : "per message:   ");
+        for (q = 0; q < NRATIOS; q++) {
+            printf("  %s %.4f", ratio[q].name,
+                   v[ratio[q].num] / v[ratio[q].den]);
+        }
+        printf("\n");
+    }
     printf("\ninstructions inside the plugin's own callbacks (the part of "
            "the above that\ndoes not move between runs):\n");
     for (m = MODE_DYNSEC; m < NMODES; m++) {
@@ -1348,7 +1378,6 @@ main(int argc, char **argv)
     for (i = -1; i < B.ndev; i++) {
         struct device *dv = i < 0 ? &B.sub : &B.dev[i];
         unsigned char rnd[12];
-        int j;
 
         if (i >= 0) {
             snprintf(dv->id, sizeof(dv->id), "0123%014X", i);
@@ -1360,9 +1389,7 @@ main(int argc, char **argv)
         if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
             return 1;
         }
-        for (j = 0; j < (int)sizeof(rnd); j++) {
-            snprintf(dv->pass + 2 * j, 3, "%02x", rnd[j]);
-        }
+        tc_hex_encode(rnd, sizeof(rnd), dv->pass, 0);
     }
     if (write_pem("ca.pem", ca.cert, NULL) ||
         write_pem("server.pem", server.cert, NULL) ||
@@ -1517,42 +1544,19 @@ main(int argc, char **argv)
     }
     printf("\nratios, pooled [middle half of the per-trial ratios]:\n");
     for (k = 0; k < 2; k++) {
-        /* numerator, denominator, name, target per connections and
-         * messages ("" when the pair has none) */
-        static const struct {
-            int num;
-            int den;
-            const char *name;
-            const char *target[2];
-        } pair[] = {
-            {MODE_DYNSEC, MODE_PLAIN, "(b)/(a)", {"", ""}},
-            {MODE_THINGCORE,
-             MODE_PLAIN,
-             "(c)/(a)",
-             {"   target >= 0.95", "   target >= 0.90"}},
-            {MODE_THINGCORE,
-             MODE_DYNSEC,
-             "(c)/(b)",
-             {"   target > 1", "   target > 1"}},
-            {MODE_DYNSEC_CN, MODE_PLAIN, "(d)/(a)", {"", ""}},
-            {MODE_THINGCORE,
-             MODE_DYNSEC_CN,
-             "(c)/(d)",
-             {"   (d) checks nothing at connect", ""}},
-        };
         size_t q;
 
         printf("  %s\n", k == 0 ? "connections/s:" : "messages/s:");
-        for (q = 0; q < sizeof(pair) / sizeof(pair[0]); q++) {
-            const struct sample *num = S[pair[q].num][k];
-            const struct sample *den = S[pair[q].den][k];
+        for (q = 0; q < NRATIOS; q++) {
+            const struct sample *num = S[ratio[q].num][k];
+            const struct sample *den = S[ratio[q].den][k];
             double lo;
             double hi;
 
             spread(num, den, &lo, &hi);
             printf("    %s %.3f [%.3f-%.3f], per broker CPU-second %.3f%s\n",
-                   pair[q].name, pooled(num, 0) / pooled(den, 0), lo, hi,
-                   pooled(num, 1) / pooled(den, 1), pair[q].target[k]);
+                   ratio[q].name, pooled(num, 0) / pooled(den, 0), lo, hi,
+                   pooled(num, 1) / pooled(den, 1), ratio[q].target[k]);
         }
     }
     printf("  thingcore plugin memory per connected device: %ld bytes "
